@@ -1,0 +1,50 @@
+/*
+ * port_thread.h - threads and thread-local storage.
+ *
+ * POSIX implementation in port_thread_posix.c; Win32 goes beside it.
+ *
+ * Threads started here begin with every asynchronous signal blocked
+ * (SIGINT, SIGTERM, SIGPIPE, ...), so process signals are delivered only
+ * to the main thread, where the driver's handler records them.
+ */
+#ifndef PORT_THREAD_H
+#define PORT_THREAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+typedef struct port_thread { HANDLE handle; } port_thread_t;
+typedef struct port_tls { DWORD index; } port_tls_t;
+#else
+#include <pthread.h>
+typedef struct port_thread { pthread_t thread; } port_thread_t;
+typedef struct port_tls { pthread_key_t key; } port_tls_t;
+#endif
+
+typedef void *(*port_thread_proc_t)(void *arg);
+
+/* Starts proc(arg) on a new thread.  stack_size 0 = platform default; a
+ * size below the platform minimum is raised to it.  Returns 0 or an
+ * errno-style code (the thread did not start). */
+int  port_thread_create(port_thread_t *t, port_thread_proc_t proc, void *arg,
+                        size_t stack_size);
+/* Waits for the thread to end; stores its return value in *result when
+ * result is not NULL.  Exactly one join or detach per thread. */
+int  port_thread_join(port_thread_t *t, void **result);
+/* Lets the thread release its own OS resources when it ends. */
+int  port_thread_detach(port_thread_t *t);
+/* True when called on thread t. */
+bool port_thread_is_current(const port_thread_t *t);
+
+/* Thread-local slots (no destructor: owners clear their slot). */
+int   port_tls_create(port_tls_t *tls);
+void  port_tls_destroy(port_tls_t *tls);
+void *port_tls_get(const port_tls_t *tls);
+int   port_tls_set(port_tls_t *tls, void *value);
+
+#endif /* PORT_THREAD_H */
