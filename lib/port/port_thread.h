@@ -20,10 +20,14 @@
 #include <windows.h>
 typedef struct port_thread { HANDLE handle; } port_thread_t;
 typedef struct port_tls { DWORD index; } port_tls_t;
+typedef struct port_once { INIT_ONCE once; } port_once_t;
+#define PORT_ONCE_INIT { INIT_ONCE_STATIC_INIT }
 #else
 #include <pthread.h>
 typedef struct port_thread { pthread_t thread; } port_thread_t;
 typedef struct port_tls { pthread_key_t key; } port_tls_t;
+typedef struct port_once { pthread_once_t once; } port_once_t;
+#define PORT_ONCE_INIT { PTHREAD_ONCE_INIT }
 #endif
 
 typedef void *(*port_thread_proc_t)(void *arg);
@@ -40,6 +44,10 @@ int  port_thread_join(port_thread_t *t, void **result);
 int  port_thread_detach(port_thread_t *t);
 /* True when called on thread t. */
 bool port_thread_is_current(const port_thread_t *t);
+
+/* Runs init exactly once per port_once_t (static, PORT_ONCE_INIT), however
+ * many threads call at once; every caller returns after init finished. */
+void port_once(port_once_t *once, void (*init)(void));
 
 /* Thread-local slots (no destructor: owners clear their slot). */
 int   port_tls_create(port_tls_t *tls);

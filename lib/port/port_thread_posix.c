@@ -50,6 +50,11 @@ bool port_thread_is_current(const port_thread_t *t)
     return pthread_equal(t->thread, pthread_self()) != 0;
 }
 
+void port_once(port_once_t *once, void (*init)(void))
+{
+    pthread_once(&once->once, init);
+}
+
 int port_tls_create(port_tls_t *tls)
 {
     return pthread_key_create(&tls->key, NULL);
