@@ -37,8 +37,10 @@ typedef enum async_queue_flags {
     /* Full queue: discard the oldest message (counted in dropped_count)
      * and store the new one.  Takes precedence over BLOCK_WRITER. */
     ASYNC_QUEUE_DROP_OLDEST    = 1u << 0,
-    /* Full queue: the writer sleeps until a slot frees or the queue is
-     * closed.  No spinning; each freed slot wakes one blocked writer. */
+    /* Full queue: the writer sleeps until a slot frees, the queue is
+     * closed, or (writer is an async_worker) it is asked to stop; see
+     * async_queue_close.  No spinning; each freed slot wakes one blocked
+     * writer. */
     ASYNC_QUEUE_BLOCK_WRITER   = 1u << 1,
     /* Consumers may sleep in async_queue_wait() until data arrives. */
     ASYNC_QUEUE_SIGNAL_ON_DATA = 1u << 2
@@ -47,7 +49,8 @@ typedef enum async_queue_flags {
 typedef enum async_queue_result {
     ASYNC_QUEUE_OK = 0,
     ASYNC_QUEUE_EMPTY,             /* dequeue: nothing to take */
-    ASYNC_QUEUE_FULL,              /* enqueue: no slot and no policy to make one */
+    ASYNC_QUEUE_FULL,              /* enqueue: no slot and no policy to make one
+                                    * (or a blocked worker was asked to stop) */
     ASYNC_QUEUE_TOO_LARGE,         /* enqueue: size > max_message_size */
     ASYNC_QUEUE_BUFFER_TOO_SMALL,  /* dequeue: head message kept, size in *out_size */
     ASYNC_QUEUE_CLOSED,            /* enqueue after async_queue_close() */
@@ -107,12 +110,26 @@ bool async_queue_wait(async_queue_t *queue, int timeout_ms);
 /* Closes the queue for writing: later enqueues fail with
  * ASYNC_QUEUE_CLOSED, writers blocked by BLOCK_WRITER return false, and
  * threads in async_queue_wait wake.  Messages already stored can still be
- * dequeued.  Idempotent; any thread. */
+ * dequeued.  Idempotent; any thread.
+ *
+ * A BLOCK_WRITER writer that is an async_worker also wakes when that
+ * worker is asked to stop (async_worker_signal_stop); its enqueue then
+ * returns false with ASYNC_QUEUE_FULL (the queue is still open and full),
+ * not ASYNC_QUEUE_CLOSED.  A worker already asked to stop does not block:
+ * it gets ASYNC_QUEUE_FULL at once when the queue is full. */
 void async_queue_close(async_queue_t *queue);
 bool async_queue_is_closed(const async_queue_t *queue);
 
-/* Static text for a result: "queue full", "message larger than
- * max_message_size", ... */
+/* Diagnostics: the number of writers waiting in the queue for a free slot
+ * (BLOCK_WRITER writers; in a DROP_OLDEST queue, writers waiting out
+ * another thread's copy).  A writer is counted from the moment it commits
+ * to waiting (under the queue's lock, before its last check for room)
+ * until its enqueue returns, so a slot freed once the count shows it is
+ * sure to wake it.  A snapshot, for tests and debugging. */
+size_t async_queue_blocked_writers(const async_queue_t *queue);
+
+/* Static text for a result naming what failed: "async_queue: queue full",
+ * "async_queue: message larger than max_message_size", ... */
 const char *async_queue_result_str(async_queue_result_t result);
 
 #endif /* ASYNC_QUEUE_H */
