@@ -45,3 +45,66 @@ else
 check-local:
 	@echo "Check (libcheck) was not found by configure: install it (Debian: apt-get install check) and re-run ./configure" >&2; exit 1
 endif
+
+# ---------------------------------------------------------------- driver
+if HAVE_CHECK
+DRIVER_TEST_LDADD = $(DRIVER_LDADD) $(CHECK_LIBS)
+DRIVER_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBTELNET_CFLAGS)
+
+check_PROGRAMS += \
+	testsuite/check_config \
+	testsuite/check_backend \
+	testsuite/check_comm \
+	testsuite/check_driver_e2e \
+	testsuite/neolith_echo
+
+testsuite_check_config_SOURCES = testsuite/check_config.c
+testsuite_check_config_CFLAGS = $(DRIVER_TEST_CFLAGS)
+testsuite_check_config_LDADD = $(DRIVER_TEST_LDADD)
+
+testsuite_check_backend_SOURCES = testsuite/check_backend.c
+testsuite_check_backend_CFLAGS = $(DRIVER_TEST_CFLAGS)
+testsuite_check_backend_LDADD = $(DRIVER_TEST_LDADD)
+
+testsuite_check_comm_SOURCES = testsuite/check_comm.c
+testsuite_check_comm_CFLAGS = $(DRIVER_TEST_CFLAGS)
+testsuite_check_comm_LDADD = $(DRIVER_TEST_LDADD)
+
+# The real driver around a test-only echo application (not shipped).
+testsuite_neolith_echo_SOURCES = testsuite/echo_app.c
+testsuite_neolith_echo_CFLAGS = $(DRIVER_TEST_CFLAGS)
+testsuite_neolith_echo_LDADD = $(DRIVER_LDADD)
+
+# End-to-end: starts testsuite/neolith_echo and src/neolith, talks to them
+# over real sockets.
+testsuite_check_driver_e2e_SOURCES = testsuite/check_driver_e2e.c
+testsuite_check_driver_e2e_CFLAGS = $(DRIVER_TEST_CFLAGS)
+testsuite_check_driver_e2e_LDADD = $(DRIVER_TEST_LDADD)
+
+TESTS += \
+	testsuite/check_config \
+	testsuite/check_backend \
+	testsuite/check_comm \
+	testsuite/check_driver_e2e
+endif
+
+# ---------------------------------------------------------------- LPC
+# Each LPC engineer adds only to the block of their own suite.
+if HAVE_CHECK
+LPC_TEST_LDADD = lib/lpc/liblpc.a lib/port/libport.a $(CHECK_LIBS) -lm
+LPC_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+
+check_PROGRAMS += testsuite/check_lpc_value
+testsuite_check_lpc_value_SOURCES = testsuite/check_lpc_value.c
+testsuite_check_lpc_value_CFLAGS = $(LPC_TEST_CFLAGS)
+testsuite_check_lpc_value_LDADD = $(LPC_TEST_LDADD)
+TESTS += testsuite/check_lpc_value
+
+check_PROGRAMS += testsuite/check_lpc_lex
+testsuite_check_lpc_lex_SOURCES = testsuite/check_lpc_lex.c
+testsuite_check_lpc_lex_CFLAGS = $(LPC_TEST_CFLAGS)
+testsuite_check_lpc_lex_LDADD = $(LPC_TEST_LDADD)
+TESTS += testsuite/check_lpc_lex
+
+# (compiler / VM suites and the LPC test runner go here)
+endif
