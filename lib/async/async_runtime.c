@@ -9,11 +9,9 @@
  * (a Treiber stack that is only ever emptied as a whole):
  *
  *   post (any thread)  malloc a node {key, value, next}, push it on `head`
- *                      with a CAS.  If the CAS found the list EMPTY, ring
- *                      the doorbell (eventfd / pipe write); otherwise the
- *                      loop has already been rung and has not yet taken the
- *                      list, so one more ring would only be a wasted
- *                      syscall.
+ *                      with a CAS.  Then ring the doorbell (eventfd / pipe
+ *                      write) only if the loop is asleep and nobody has
+ *                      rung for this sleep yet (the `sleeping` flag).
  *   wait (loop thread) ask the backend to wait for sockets or the doorbell;
  *                      the backend drains the doorbell if it rang.  THEN
  *                      take the whole list with one atomic exchange, reverse
@@ -22,10 +20,15 @@
  *                      handed out from that FIFO, as many as fit; the rest
  *                      wait there for the next call.
  *
- * The eventfd counter never carries completions: it is only a doorbell,
- * rung at most once per empty -> non-empty transition of the list, so at
- * most once per take.  Nothing is lost however many posts come before the
- * loop wakes, and a burst of N posts costs one doorbell write, not N.
+ * Doorbell: the eventfd counter never carries completions; it only wakes a
+ * sleeping loop.  Before blocking, the loop stores sleeping = 1 and looks
+ * at `head` once more; a poster, after its push, reads `sleeping` and, if
+ * it is 1, exchanges it to 0 and rings.  Both sides use seq_cst, so this
+ * is a Dekker handshake: either the loop sees the new node and does not
+ * block, or the poster sees the flag and rings.  The exchange lets exactly
+ * one poster ring per sleep, so a burst of N posts costs one doorbell
+ * write, and posts to a loop that is awake (busy dispatching) cost none:
+ * at most one ring per sleep of the loop, counted in the stats.
  *
  * Order: a thread's pushes appear in `head`'s modification order in the
  * order it made them; the stack holds them newest-first and the reversal
@@ -33,19 +36,13 @@
  * completions come out in posting order per posting thread.  (No order is
  * promised between threads.)
  *
- * Why drain BEFORE take (the one rule the protocol rests on): suppose the
- * loop took the list first and drained afterwards.  A post landing between
- * the two finds the list empty (the take just emptied it) and rings; the
- * drain then swallows that ring.  The list is now non-empty with a silent
- * doorbell, and every later post sees a non-empty list and does not ring:
- * the loop sleeps with completions pending, possibly forever.  With drain
- * first, a post that lands after the drain is either seen by the take
- * (its ring, if any, is left over and only causes one spurious wake-up) or
- * lands after the take, finds the list empty and rings a doorbell that
- * nobody will drain before the next wait: the loop wakes.  Taking without
- * draining is always safe; draining must always be followed by a take.
- * The backend drains only inside async_backend_poll, and every async_backend_poll is
- * followed by a take.
+ * Drain BEFORE take: a ring that arrives after the drain must find its
+ * node still in the list for the next take, or be stale.  The loop clears
+ * `sleeping` right after the OS wait; a poster that still saw 1 in that
+ * window rings once more, and that stale ring only costs one spurious
+ * wake-up, which the wait loop absorbs (it goes round with the time left).
+ * Taking without draining is always safe; every async_backend_poll (the
+ * only place that drains) is followed by a take.
  *
  * Fairness: when completions are pending, half of the caller's slots are
  * kept for them and socket readiness may use the other half (plus any
@@ -99,6 +96,10 @@ struct async_runtime {
      * backend: set at init, read-only afterwards (posters ring through
      * it). */
     _Atomic(completion_node_t *) head;
+    /* 1 while the loop is (about to be) blocked in the OS wait and nobody
+     * has rung for that sleep yet; see "Doorbell" above.  Set by the loop,
+     * cleared by the loop or by the one poster that rings. */
+    atomic_int sleeping;
     _Atomic uint64_t posted;
     _Atomic uint64_t rings;
     async_backend_t *backend;
@@ -133,6 +134,7 @@ async_runtime_t *async_runtime_init(void)
      * hands it to workers through something that synchronises (thread
      * creation, a queue), which publishes these stores. */
     atomic_init(&rt->head, NULL);
+    atomic_init(&rt->sleeping, 0);
     atomic_init(&rt->posted, 0);
     atomic_init(&rt->rings, 0);
     rt->backend = async_backend_create();
@@ -271,19 +273,25 @@ int async_runtime_post_completion(async_runtime_t *runtime, uintptr_t key,
                                                   memory_order_relaxed);
     do {
         node->next = old;
-        /* success release: publishes node->key/value/next (and, through
-         * the release sequence of RMWs on head, every earlier push) to the
-         * loop's acquire exchange.  failure relaxed: we only retry with
-         * the fresh value, nothing is read through it. */
+        /* success seq_cst: release publishes node->key/value/next (and,
+         * through the release sequence of RMWs on head, every earlier
+         * push) to the loop's acquire exchange; seq_cst because the push
+         * is one half of the Dekker handshake with the loop's `sleeping`
+         * store (below).  failure relaxed: we only retry with the fresh
+         * value, nothing is read through it.  (A relaxed load as the first
+         * guess is fine: a push never reads another node, so there is no
+         * ABA hazard; the only pop is the loop's exchange of the list.) */
     } while (!atomic_compare_exchange_weak_explicit(&runtime->head, &old, node,
-                                                    memory_order_release,
+                                                    memory_order_seq_cst,
                                                     memory_order_relaxed));
 
-    if (old == NULL) {
-        /* empty -> non-empty: the loop may be asleep, or about to sleep
-         * having taken an empty list.  Ring once.  Posts finding the list
-         * non-empty skip this: a ring for that list is already on its way
-         * and the loop takes everything when it answers it. */
+    /* seq_cst load after the seq_cst push: either the loop's check of
+     * `head` (after its seq_cst store of sleeping = 1) sees our node and it
+     * does not block, or we see sleeping == 1 here.  The exchange lets
+     * exactly one poster ring for one sleep; the plain load first keeps
+     * posts to an awake loop free of a write to this shared line. */
+    if (atomic_load_explicit(&runtime->sleeping, memory_order_seq_cst) != 0 &&
+        atomic_exchange_explicit(&runtime->sleeping, 0, memory_order_seq_cst) != 0) {
         atomic_fetch_add_explicit(&runtime->rings, 1, memory_order_relaxed);
         async_backend_ring_doorbell(runtime->backend);
     }
@@ -413,11 +421,34 @@ int async_runtime_wait(async_runtime_t *runtime, io_event_t *events,
                 int64_t left = port_deadline_remaining_ns(deadline);
                 timeout_ns = (left == INT64_MAX) ? -1 : left;
             }
-            if (timeout_ns != 0)
-                rt->sleeps++;
+            if (timeout_ns != 0) {
+                /* About to block: announce it, then look at the list once
+                 * more.  seq_cst store + seq_cst load against the poster's
+                 * seq_cst push + load (see post_completion): a post we do
+                 * not see here is guaranteed to see sleeping == 1 and
+                 * ring. */
+                atomic_store_explicit(&rt->sleeping, 1, memory_order_seq_cst);
+                if (atomic_load_explicit(&rt->head, memory_order_seq_cst) != NULL &&
+                    atomic_exchange_explicit(&rt->sleeping, 0,
+                                             memory_order_seq_cst) != 0) {
+                    /* Work arrived and nobody rang: do not block. */
+                    timeout_ns = 0;
+                } else {
+                    /* Block.  If work arrived but a poster already took
+                     * the flag, its ring is on its way and ends this
+                     * sleep at once: every ring is answered by the sleep
+                     * it was rung for, never left over for a later one. */
+                    rt->sleeps++;
+                }
+            }
             bool doorbell = false;
             n = async_backend_poll(rt->backend, events, socket_slots, timeout_ns,
-                             &doorbell);
+                                   &doorbell);
+            /* Awake: posts need not ring any more.  relaxed: a poster that
+             * still reads the old 1 and wins the exchange rings once for
+             * this sleep; the ring is drained by the next wait (a spurious
+             * wake-up the loop below absorbs). */
+            atomic_store_explicit(&rt->sleeping, 0, memory_order_relaxed);
             if (n < 0) {
                 if (errno != EINTR)
                     return -1;
