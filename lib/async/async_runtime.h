@@ -17,8 +17,8 @@
  * Completions: each posted (key, value) is delivered exactly once, in
  * posting order per posting thread, however many are posted before the
  * loop wakes.  They travel in the runtime's own lock-free list; the
- * eventfd / pipe is only a doorbell, rung when that list goes from empty
- * to non-empty.
+ * eventfd / pipe is only a doorbell, rung only for a sleeping loop, at
+ * most once per sleep.
  */
 #ifndef ASYNC_RUNTIME_H
 #define ASYNC_RUNTIME_H
