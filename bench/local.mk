@@ -40,3 +40,68 @@ bench: bench/bench_async$(EXEEXT) $(BENCH_CONNECTIONS_DEPS)
 	$(BENCH_CONNECTIONS_CMD)
 
 .PHONY: bench-async bench-connections
+
+# ---------------------------------------------------------------- fuzz-lex
+# (issue 4, owned by the LPC lexer)  `make fuzz-lex`: builds the libFuzzer
+# target bench/fuzz_lpc_lex with clang (-fsanitize=fuzzer,address,undefined)
+# straight from the lexer's sources -- not from liblpc.a, whose objects
+# are built by $(CC) without fuzzer instrumentation -- and runs it for
+# FUZZ_LEX_SECONDS on the corpus in FUZZ_LEX_CORPUS (kept between runs).
+# Findings are written as crash-*/timeout-* files in the build directory.
+# Never part of `make`, `make check` or `make bench`.
+FUZZ_CLANG = clang
+FUZZ_LEX_SECONDS = 60
+FUZZ_LEX_CORPUS = bench/fuzz-lex-corpus
+FUZZ_LEX_FLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -I$(top_srcdir)/lib -I$(top_builddir)
+FUZZ_LEX_SRCS = $(top_srcdir)/bench/fuzz_lpc_lex.c \
+	$(top_srcdir)/lib/lpc/lpc_lex.c $(top_srcdir)/lib/lpc/lpc_preproc.c
+EXTRA_DIST += bench/fuzz_lpc_lex.c bench/fuzz_lpc_lex.dict
+CLEANFILES += bench/fuzz_lpc_lex
+
+bench/fuzz_lpc_lex: $(FUZZ_LEX_SRCS) $(top_srcdir)/lib/lpc/lpc_lex.h \
+		$(top_srcdir)/lib/lpc/lpc_preproc.h config.h
+	$(FUZZ_CLANG) $(FUZZ_LEX_FLAGS) $(FUZZ_LEX_SRCS) -o $@
+
+fuzz-lex: bench/fuzz_lpc_lex
+	@mkdir -p $(FUZZ_LEX_CORPUS)
+	bench/fuzz_lpc_lex -max_total_time=$(FUZZ_LEX_SECONDS) -max_len=4096 \
+		-timeout=10 -dict=$(top_srcdir)/bench/fuzz_lpc_lex.dict $(FUZZ_LEX_CORPUS)
+
+.PHONY: fuzz-lex
+
+# ---------------------------------------------------------------- LPC
+# The LPC interpreter against Lua 5.4 (issue 4: goal ratio <= 2):
+# bench/lpc/NAME.c and NAME.lua, best of 5 each (bench/bench_lpc.sh).
+bench-lpc: src/neolith$(EXEEXT)
+	$(srcdir)/bench/bench_lpc.sh src/neolith$(EXEEXT)
+
+EXTRA_DIST += bench/bench_lpc.sh bench/lpc
+.PHONY: bench-lpc
+
+# ---------------------------------------------------------------- fuzz-compile
+# (issue 4, owned by the LPC compiler/VM)  `make fuzz-compile`: the
+# libFuzzer target bench/fuzz_lpc_compile (parser, compiler and VM: each
+# input is compiled, loaded and its main() called under a small eval
+# budget), built with clang straight from the library's sources and run
+# for FUZZ_COMPILE_SECONDS on FUZZ_COMPILE_CORPUS, seeded from the LPC
+# test programs.  Never part of `make`, `make check` or `make bench`.
+FUZZ_COMPILE_SECONDS = 120
+FUZZ_COMPILE_CORPUS = bench/fuzz-compile-corpus
+EXTRA_DIST += bench/fuzz_lpc_compile.c
+CLEANFILES += bench/fuzz_lpc_compile
+
+# all of lib/lpc (liblpc.a stands for "a source changed")
+bench/fuzz_lpc_compile: $(top_srcdir)/bench/fuzz_lpc_compile.c lib/lpc/liblpc.a config.h
+	$(FUZZ_CLANG) $(FUZZ_LEX_FLAGS) $(top_srcdir)/bench/fuzz_lpc_compile.c \
+		$(top_srcdir)/lib/lpc/*.c -lm -o $@
+
+fuzz-compile: bench/fuzz_lpc_compile
+	@mkdir -p $(FUZZ_COMPILE_CORPUS)
+	@test -n "$$(ls $(FUZZ_COMPILE_CORPUS))" || \
+		cp $(top_srcdir)/testsuite/lpc/*.c $(top_srcdir)/bench/lpc/*.c $(FUZZ_COMPILE_CORPUS)/
+	bench/fuzz_lpc_compile -max_total_time=$(FUZZ_COMPILE_SECONDS) -max_len=4096 \
+		-timeout=10 -rss_limit_mb=2048 -dict=$(top_srcdir)/bench/fuzz_lpc_lex.dict \
+		$(FUZZ_COMPILE_CORPUS)
+
+.PHONY: fuzz-compile

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #ifdef _WIN32
@@ -48,6 +49,9 @@
 #define CONFIG_DEFAULT_MAX_CONNECTIONS 1000
 #define CONFIG_DEFAULT_MAX_INPUT_LINE  4096
 #define CONFIG_DEFAULT_MAX_OUTPUT      (1024 * 1024)
+#define CONFIG_DEFAULT_MCP_MAX_LINE    (10 * 1024 * 1024)
+
+#define CONFIG_DEFAULT_GIT_TIMEOUT    120
 
 /* ------------------------------------------------------------ key table */
 
@@ -57,7 +61,9 @@ typedef enum value_kind {
     KIND_MUDLIB_FILE,   /* path inside the mudlib, stored with a leading '/' */
     KIND_ADDRESS,       /* numeric IPv4/IPv6 address or '*' */
     KIND_INT,           /* plain decimal integer */
-    KIND_SIZE           /* decimal integer with optional K/M/G suffix */
+    KIND_SIZE,          /* decimal integer with optional K/M/G suffix */
+    KIND_WORD,          /* one word: no blanks, not starting with '-' */
+    KIND_BOOL           /* on/off (also yes/no, true/false) */
 } value_kind_t;
 
 typedef struct key_spec {
@@ -93,6 +99,21 @@ static const key_spec_t config_keys[] = {
     { "max output buffered", KIND_SIZE, FIELD(max_output_buffer),
       1024, 1024 * 1024 * 1024,
       "a size in bytes 1K-1G (suffix K, M or G allowed)" },
+    { "mcp max line", KIND_SIZE, FIELD(mcp_max_line),
+      1024, 1024 * 1024 * 1024,
+      "a size in bytes 1K-1G (suffix K, M or G allowed)" },
+    { "mcp telnet", KIND_BOOL, FIELD(mcp_telnet), 0, 0,
+      "on or off" },
+    { "git update", KIND_BOOL, FIELD(git_update), 0, 0,
+      "on or off" },
+    { "git remote", KIND_WORD, FIELD(git_remote), 0, 0,
+      "a git remote name or URL (one word, not starting with '-')" },
+    { "git branch", KIND_WORD, FIELD(git_branch), 0, 0,
+      "a branch name (one word, not starting with '-')" },
+    { "git update interval", KIND_INT, FIELD(git_update_interval), 0, 604800,
+      "an integer number of seconds 0-604800 (0 = only on demand)" },
+    { "git timeout", KIND_INT, FIELD(git_timeout), 1, 3600,
+      "an integer number of seconds 1-3600" },
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])
@@ -245,6 +266,13 @@ int config_set_defaults(driver_config_t *cfg, const char *base_dir)
     cfg->max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
     cfg->max_input_line = CONFIG_DEFAULT_MAX_INPUT_LINE;
     cfg->max_output_buffer = CONFIG_DEFAULT_MAX_OUTPUT;
+    cfg->mcp_max_line = CONFIG_DEFAULT_MCP_MAX_LINE;
+    cfg->mcp_telnet = false;
+    cfg->git_update = false;
+    cfg->git_remote = NULL;
+    cfg->git_branch = NULL;
+    cfg->git_update_interval = 0;
+    cfg->git_timeout = CONFIG_DEFAULT_GIT_TIMEOUT;
     return 0;
 fail:
     config_free(cfg);
@@ -262,6 +290,8 @@ void config_free(driver_config_t *cfg)
     free(cfg->log_dir);
     free(cfg->master_file);
     free(cfg->simul_efun_file);
+    free(cfg->git_remote);
+    free(cfg->git_branch);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -318,6 +348,20 @@ static number_status_t parse_number(const char *s, bool allow_suffix,
         return NUMBER_RANGE;
     *out = v;
     return NUMBER_OK;
+}
+
+/* on/off, yes/no, true/false, any case: 1 true, 0 false, -1 neither. */
+static int parse_bool(const char *s)
+{
+    static const char *const yes[] = { "on", "yes", "true" };
+    static const char *const no[] = { "off", "no", "false" };
+    for (size_t i = 0; i < 3; i++) {
+        if (strcasecmp(s, yes[i]) == 0)
+            return 1;
+        if (strcasecmp(s, no[i]) == 0)
+            return 0;
+    }
+    return -1;
 }
 
 static bool address_is_valid(const char *s)
@@ -422,6 +466,23 @@ static int apply_value(parse_ctx_t *pc, driver_config_t *cfg,
             set_string(cfg, k, NULL);
             return 0;
         }
+        s = strdup(value);
+        if (s == NULL)
+            return fail(pc, "out of memory");
+        set_string(cfg, k, s);
+        return 0;
+    case KIND_BOOL: {
+        int b = parse_bool(value);
+        if (b < 0)
+            return fail(pc, "bad value '%.200s' for '%s': expected %s",
+                        value, k->name, k->expected);
+        *(bool *)((char *)cfg + k->offset) = b == 1;
+        return 0;
+    }
+    case KIND_WORD:
+        if (value[0] == '-' || value[strcspn(value, " \t")] != '\0')
+            return fail(pc, "bad value '%.200s' for '%s': expected %s",
+                        value, k->name, k->expected);
         s = strdup(value);
         if (s == NULL)
             return fail(pc, "out of memory");

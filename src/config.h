@@ -29,6 +29,16 @@ typedef struct driver_config {
     int    max_connections;    /* "max connections", default 1000 */
     size_t max_input_line;     /* "max input line length" in bytes, default 4096 */
     size_t max_output_buffer;  /* "max output buffered" per connection, default 1 MiB */
+    size_t mcp_max_line;       /* "mcp max line": longest MCP message line in
+                                * bytes (--mcp), default 10 MiB */
+    bool   mcp_telnet;         /* "mcp telnet": keep the telnet listener in
+                                * --mcp mode, default off */
+    /* mudlib updates from git (docs/manual/git-update.md) */
+    bool   git_update;         /* "git update": on|off, default off */
+    char  *git_remote;         /* "git remote": NULL = the checkout's upstream */
+    char  *git_branch;         /* "git branch": NULL = the checkout's upstream */
+    int    git_update_interval;/* "git update interval" in s, 0 = on demand only */
+    int    git_timeout;        /* "git timeout" in s for a whole update, default 120 */
 } driver_config_t;
 
 /* Fills cfg with the defaults (paths relative to `base_dir`, which may be

@@ -17,9 +17,19 @@
  *
  * Exit statuses: 0 clean shutdown, 1 start-up failure (log, backend,
  * application, listeners), 2 bad option or config file - or a mode this
- * build does not have yet (console, MCP).
+ * build does not have yet (console).
+ *
+ * --mcp (mcp.h): before anything else stdout is taken for the protocol
+ * (fd 1 then points at stderr); the telnet listener is off unless the
+ * config says "mcp telnet: on" or -p names a port, and a port that cannot
+ * be bound leaves MCP running without telnet (clients start several
+ * copies at once); the MCP session starts once comm is up.
  *
  * This file knows the backend and comm only through their headers.
+ *
+ * --run skips all of the above but the option parser (and the config
+ * file, with -f): driver_run_lpc loads one LPC program through the LPC
+ * runtime (lib/lpc/lpc_runtime.h) and calls its main().
  */
 #include <config.h>     /* autoconf's: the angle brackets skip src/config.h */
 #include "driver.h"
@@ -27,9 +37,14 @@
 #include "comm.h"
 #include "config.h"
 #include "log.h"
+#include "mcp.h"
+
+#include "lpc/lpc_runtime.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,6 +80,134 @@ static const char *choose_config_file(const driver_options_t *opts)
     return NULL;
 }
 
+/* ---- --run ------------------------------------------------------------ */
+
+typedef struct run_state {
+    bool loading;              /* the program itself is being loaded */
+    bool compile_failed;
+} run_state_t;
+
+/* Uncaught runtime errors: the message and the LPC stack trace on
+ * stderr.  A failed load of the program is a compile error, already
+ * reported line by line by the compiler. */
+static void run_report_error(void *ctx, const char *message, const char *trace)
+{
+    run_state_t *rs = ctx;
+    if (rs->loading && strncmp(message, "Error in loading object", 23) == 0) {
+        rs->compile_failed = true;
+        return;
+    }
+    fflush(stdout);             /* what the program wrote comes first */
+    fprintf(stderr, "error: %s\n%s", message, trace);
+    fflush(stderr);
+}
+
+static void run_output(void *ctx, const char *data, size_t len)
+{
+    (void)ctx;
+    fwrite(data, 1, len, stdout);
+}
+
+/* Splits FILE into the host folder (absolute) and the mudlib path, or
+ * with a config into the config's mudlib and FILE's path inside it. */
+static int run_locate(const driver_options_t *opts, const char *mudlib_dir,
+                      char *root, size_t rootsize, char *path, size_t pathsize)
+{
+    char real[PATH_MAX];
+    if (realpath(opts->run_file, real) == NULL) {
+        fprintf(stderr, "neolith: cannot open %s: %s\n", opts->run_file, strerror(errno));
+        return -1;
+    }
+    if (mudlib_dir == NULL) {
+        char *slash = strrchr(real, '/');
+        size_t n = (size_t)(slash - real);
+        if (n == 0)
+            n = 1;            /* a file in / */
+        snprintf(root, rootsize, "%.*s", (int)n, real);
+        snprintf(path, pathsize, "/%s", slash + 1);
+        return 0;
+    }
+    char mud[PATH_MAX];
+    if (realpath(mudlib_dir, mud) == NULL) {
+        fprintf(stderr, "neolith: cannot open the mudlib %s: %s\n", mudlib_dir,
+                strerror(errno));
+        return -1;
+    }
+    size_t ml = strlen(mud);
+    if (strncmp(real, mud, ml) != 0 || real[ml] != '/') {
+        fprintf(stderr, "neolith: %s is not inside the mudlib %s\n", opts->run_file, mud);
+        return -1;
+    }
+    snprintf(root, rootsize, "%s", mud);
+    snprintf(path, pathsize, "%s", real + ml);
+    return 0;
+}
+
+int driver_run_lpc(const driver_options_t *opts)
+{
+    driver_config_t cfg;
+    char err[1024];
+    bool have_cfg = false;
+    if (opts->config_file != NULL) {
+        if (config_load(opts->config_file, &cfg, err, sizeof err) != 0) {
+            fprintf(stderr, "neolith: %s\n", err);
+            config_free(&cfg);
+            return 2;
+        }
+        have_cfg = true;
+    }
+    static char root[PATH_MAX];
+    char path[PATH_MAX];
+    if (run_locate(opts, have_cfg ? cfg.mudlib_dir : NULL, root, sizeof root,
+                   path, sizeof path) != 0) {
+        if (have_cfg)
+            config_free(&cfg);
+        return 2;
+    }
+
+    run_state_t rs = { false, false };
+    static const char *const include_dirs[] = { "/include", NULL };
+    lpc_runtime_options_t ro;
+    memset(&ro, 0, sizeof ro);
+    ro.read_file = lpc_runtime_dir_reader;
+    ro.read_ctx = root;
+    ro.include_dirs = include_dirs;
+    ro.output = run_output;
+    ro.report_error = run_report_error;
+    ro.report_ctx = &rs;
+    lpc_vm_t *vm = lpc_runtime_init(&ro);
+
+    int status;
+    rs.loading = true;
+    lpc_object_t *ob = lpc_runtime_load(vm, path);
+    rs.loading = false;
+    if (ob == NULL) {
+        status = rs.compile_failed ? 2 : 1;
+    } else {
+        lpc_array_t *a = lpc_array_new((size_t)opts->run_argc);
+        for (int i = 0; i < opts->run_argc; i++)
+            a->items[i] = lpc_value_string(lpc_string_from_cstr(opts->run_argv[i]));
+        lpc_value_t arg = lpc_value_array(a);
+        lpc_value_t ret = lpc_int(0);
+        bool found = false;
+        bool ok = lpc_runtime_call(vm, ob, "main", &arg, 1, &ret, &found);
+        lpc_value_release(&arg);
+        if (ok)
+            status = ret.type == LPC_T_INT ? (int)(ret.u.i & 0xff) : 0;
+        else {
+            if (!found)
+                fprintf(stderr, "neolith: %s has no main() function\n", path);
+            status = 1;
+        }
+        lpc_value_release(&ret);
+    }
+    fflush(stdout);
+    lpc_runtime_shutdown(vm);
+    if (have_cfg)
+        config_free(&cfg);
+    return status;
+}
+
 int driver_main(int argc, char **argv, const driver_app_t *app)
 {
     driver_options_t opts;
@@ -78,6 +221,8 @@ int driver_main(int argc, char **argv, const driver_app_t *app)
         return 0;               /* --help, --version */
     if (status != 0)
         return 2;
+    if (opts.run_file != NULL)
+        return driver_run_lpc(&opts);
 
     /* Honest about what this build lacks rather than silently running
      * something else: each mode arrives with its own issue. */
@@ -86,11 +231,10 @@ int driver_main(int argc, char **argv, const driver_app_t *app)
                 "build yet\n");
         return 2;
     }
-    if (opts.mcp) {
-        fprintf(stderr, "neolith: MCP mode is not available in this build "
-                "yet\n");
-        return 2;
-    }
+    /* From here on nothing but the MCP writer may reach the client's
+     * stdout: a stray print lands on stderr (checklist A4). */
+    if (opts.mcp && mcp_claim_stdio() != 0)
+        return 1;
 
     const char *config_file = choose_config_file(&opts);
     if (config_file == NULL)
@@ -102,6 +246,9 @@ int driver_main(int argc, char **argv, const driver_app_t *app)
     }
     if (opts.port_override >= 0)
         cfg.port = opts.port_override;
+    bool mcp_no_telnet = opts.mcp && !cfg.mcp_telnet && opts.port_override < 0;
+    if (mcp_no_telnet)
+        cfg.port = 0;
 
     /* In MCP mode stdout is the protocol and stderr is often shown to a
      * user by the MCP client: only warnings and errors go there. */
@@ -127,12 +274,28 @@ int driver_main(int argc, char **argv, const driver_app_t *app)
         log_error("start-up failed: application '%s' did not start", app->name);
         goto out_backend;
     }
-    if (comm_init(&cfg, &handler) != 0) {
+    int comm_status = comm_init(&cfg, &handler);
+    if (comm_status != 0 && opts.mcp && cfg.port != 0) {
+        log_warn("cannot listen on port %d: serving MCP without telnet",
+                 cfg.port);
+        cfg.port = 0;
+        comm_status = comm_init(&cfg, &handler);
+    }
+    if (comm_status != 0) {
         log_error("start-up failed: cannot listen on port %d", cfg.port);
         app->stop();
         goto out_backend;
     }
-    if (cfg.port == 0)
+    if (opts.mcp && mcp_start(&cfg, app->mcp_provider) != 0) {
+        log_error("start-up failed: the MCP server could not start");
+        comm_shutdown(0);
+        app->stop();
+        goto out_backend;
+    }
+    if (mcp_no_telnet)
+        log_info("not listening: telnet is off in --mcp mode (\"mcp telnet: "
+                 "on\" in the config turns it on)");
+    else if (cfg.port == 0)
         log_info("not listening (port 0)");
     else
         log_info("listening on port %d (%s)", comm_listen_port(),

@@ -9,9 +9,26 @@ src_libdriver_a_SOURCES = \
 	src/telnet.h src/telnet.c \
 	src/driver.h src/driver.c src/options.c
 src_libdriver_a_CFLAGS = $(AM_CFLAGS) $(LIBTELNET_CFLAGS)
+# git update: the worker module and its process runner.
+src_libdriver_a_SOURCES += \
+	src/git_run.h src/git_run.c \
+	src/git_update.h src/git_update.c
 
-DRIVER_LDADD = src/libdriver.a lib/async/libasync.a lib/port/libport.a $(LIBTELNET_LIBS)
+DRIVER_LDADD = src/libdriver.a lib/lpc/liblpc.a lib/async/libasync.a lib/port/libport.a $(LIBTELNET_LIBS) -lm
 
 bin_PROGRAMS += src/neolith
 src_neolith_SOURCES = src/main.c
 src_neolith_LDADD = $(DRIVER_LDADD)
+
+# MCP: the Model Context Protocol server of --mcp mode (docs/manual/mcp.md):
+# glue, stdio transport workers, protocol core, provider interface, and the
+# driver-level provider.  jansson parses and builds the JSON.
+src_libdriver_a_SOURCES += \
+	src/mcp.h src/mcp.c \
+	src/mcp_json.h src/mcp_json.c \
+	src/mcp_provider.h \
+	src/mcp_server.h src/mcp_server.c \
+	src/mcp_transport.h src/mcp_transport.c \
+	src/mcp_driver_provider.h src/mcp_driver_provider.c
+src_libdriver_a_CFLAGS += $(JANSSON_CFLAGS)
+DRIVER_LDADD += $(JANSSON_LIBS)

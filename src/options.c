@@ -19,15 +19,23 @@
 
 static const char driver_usage_text[] =
     "Usage: neolith [-f FILE] [-p PORT] [-c | --mcp]\n"
-    "Runs the Neolith LPMud driver.\n"
+    "       neolith [-f FILE] --run PROGRAM.c [ARGS...]\n"
+    "Runs the Neolith LPMud driver, or one LPC program.\n"
     "\n"
     "  -f FILE        config file (default: mudlib/neolith.conf, else\n"
     "                 neolith.conf, in the current directory)\n"
     "  -p PORT        listen on PORT (0-65535; 0 = no listener) instead of\n"
     "                 the config file's \"port\"\n"
     "  -c, --console  console mode (not available in this build yet)\n"
-    "  --mcp          Model Context Protocol on stdin/stdout (not available\n"
-    "                 in this build yet)\n"
+    "  --mcp          Model Context Protocol server on stdin/stdout, for AI\n"
+    "                 clients (telnet listener off unless \"mcp telnet: on\"\n"
+    "                 or -p); see docs/manual/mcp.md\n"
+    "  --run FILE [ARGS...]\n"
+    "                 run the LPC program FILE: its int main(string *args)\n"
+    "                 gets ARGS, write() goes to stdout, errors to stderr;\n"
+    "                 the mudlib root is FILE's folder (with -f: the\n"
+    "                 config's mudlib); exit status: main's return value,\n"
+    "                 1 after a runtime error, 2 for a compile error\n"
     "  -h, --help     print this help and exit\n"
     "  --version      print the version and exit\n"
     "\n"
@@ -91,6 +99,9 @@ int driver_parse_options(int argc, char **argv, driver_options_t *opts)
     opts->port_override = -1;
     opts->console = false;
     opts->mcp = false;
+    opts->run_file = NULL;
+    opts->run_argc = 0;
+    opts->run_argv = NULL;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -120,6 +131,13 @@ int driver_parse_options(int argc, char **argv, driver_options_t *opts)
             opts->console = true;
         } else if (strcmp(a, "--mcp") == 0) {
             opts->mcp = true;
+        } else if (strcmp(a, "--run") == 0) {
+            if (i + 1 >= argc || argv[i + 1][0] == '\0')
+                return option_error("option --run needs an LPC file name");
+            opts->run_file = argv[i + 1];
+            opts->run_argc = argc - (i + 2);
+            opts->run_argv = argv + i + 2;
+            break;              /* the rest belongs to the program */
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(driver_usage_text, stdout);
             fflush(stdout);
@@ -137,5 +155,9 @@ int driver_parse_options(int argc, char **argv, driver_options_t *opts)
     }
     if (opts->console && opts->mcp)
         return option_error("-c/--console cannot be combined with --mcp");
+    if (opts->run_file != NULL && (opts->console || opts->mcp))
+        return option_error("--run cannot be combined with -c/--console or --mcp");
+    if (opts->run_file != NULL && opts->port_override >= 0)
+        return option_error("--run does not listen: -p makes no sense with it");
     return 0;
 }

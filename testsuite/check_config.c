@@ -1359,7 +1359,218 @@ START_TEST(test_log_lines_from_many_threads_are_whole_and_none_lost)
 }
 END_TEST
 
+/* ------------------------------------------------------------ git update */
+/* The "git ..." keys of src/git_update.c (docs/manual/git-update.md). */
+
+START_TEST(test_git_keys_default_to_off_on_demand_and_120_seconds)
+{
+    driver_config_t cfg;
+    ck_assert_int_eq(config_set_defaults(&cfg, tmp_dir), 0);
+    ck_assert(!cfg.git_update);
+    ck_assert_ptr_null(cfg.git_remote);
+    ck_assert_ptr_null(cfg.git_branch);
+    ck_assert_int_eq(cfg.git_update_interval, 0);
+    ck_assert_int_eq(cfg.git_timeout, 120);
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_git_keys_are_read)
+{
+    driver_config_t cfg;
+    load_ok("git update: on\n"
+            "git remote: https://example.org/mud/lib.git\n"
+            "git branch: live\n"
+            "git update interval: 600\n"
+            "git timeout: 30\n", &cfg);
+    ck_assert(cfg.git_update);
+    ck_assert_str_eq(cfg.git_remote, "https://example.org/mud/lib.git");
+    ck_assert_str_eq(cfg.git_branch, "live");
+    ck_assert_int_eq(cfg.git_update_interval, 600);
+    ck_assert_int_eq(cfg.git_timeout, 30);
+    config_free(&cfg);
+    load_ok("git update: off\ngit update interval: 0\ngit timeout: 3600\n", &cfg);
+    ck_assert(!cfg.git_update);
+    ck_assert_int_eq(cfg.git_update_interval, 0);
+    ck_assert_int_eq(cfg.git_timeout, 3600);
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_shipped_example_config_leaves_git_update_off)
+{
+    const char *srcdir = getenv("srcdir");
+    char shipped[PATH_MAX], err[1024];
+    snprintf(shipped, sizeof shipped, "%s/mudlib/neolith.conf",
+             srcdir != NULL ? srcdir : ".");
+    driver_config_t cfg;
+    int r = config_load(shipped, &cfg, err, sizeof err);
+    ck_assert_msg(r == 0, "%s", err);
+    ck_assert(!cfg.git_update);
+    ck_assert_ptr_null(cfg.git_remote);
+    ck_assert_ptr_null(cfg.git_branch);
+    ck_assert_int_eq(cfg.git_update_interval, 0);
+    ck_assert_int_eq(cfg.git_timeout, 120);
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_git_update_that_is_not_on_or_off_is_a_bad_value)
+{
+    expect_error("git update: sometimes\n",
+                 "1: bad value 'sometimes' for 'git update': expected on or off");
+}
+END_TEST
+
+START_TEST(test_git_remote_and_branch_must_be_one_word)
+{
+    expect_error("git remote: my remote\n",
+                 "1: bad value 'my remote' for 'git remote': expected a git "
+                 "remote name or URL (one word, not starting with '-')");
+    expect_error("\ngit branch: main\tline\n",
+                 "2: bad value 'main\tline' for 'git branch': expected a "
+                 "branch name (one word, not starting with '-')");
+}
+END_TEST
+
+/* A leading '-' would reach git's command line as an option. */
+START_TEST(test_git_remote_and_branch_may_not_start_with_a_dash)
+{
+    expect_error("git remote: --upload-pack=touch /tmp/x\n",
+                 "1: bad value '--upload-pack=touch /tmp/x' for 'git remote': "
+                 "expected a git remote name or URL (one word, not starting "
+                 "with '-')");
+    expect_error("git branch: -b\n",
+                 "1: bad value '-b' for 'git branch': expected a branch name "
+                 "(one word, not starting with '-')");
+}
+END_TEST
+
+START_TEST(test_git_remote_without_value_is_reported)
+{
+    expect_error("git remote:   # later\n",
+                 "1: empty value for 'git remote': expected a git remote name "
+                 "or URL (one word, not starting with '-')");
+}
+END_TEST
+
+START_TEST(test_git_update_interval_out_of_range_is_reported)
+{
+    expect_error("git update interval: 604801\n",
+                 "1: value '604801' for 'git update interval' is out of range: "
+                 "expected an integer number of seconds 0-604800 (0 = only on "
+                 "demand)");
+    expect_error("git update interval: -1\n",
+                 "1: value '-1' for 'git update interval' is out of range: "
+                 "expected an integer number of seconds 0-604800 (0 = only on "
+                 "demand)");
+    expect_error("git update interval: 10m\n",
+                 "1: bad value '10m' for 'git update interval': expected an "
+                 "integer number of seconds 0-604800 (0 = only on demand)");
+}
+END_TEST
+
+START_TEST(test_git_timeout_out_of_range_is_reported)
+{
+    expect_error("git timeout: 0\n",
+                 "1: value '0' for 'git timeout' is out of range: expected an "
+                 "integer number of seconds 1-3600");
+    expect_error("git timeout: 3601\n",
+                 "1: value '3601' for 'git timeout' is out of range: expected "
+                 "an integer number of seconds 1-3600");
+    expect_error("git timeout: 2min\n",
+                 "1: bad value '2min' for 'git timeout': expected an integer "
+                 "number of seconds 1-3600");
+}
+END_TEST
+
+START_TEST(test_duplicate_git_branch_names_both_lines)
+{
+    /* The first value was stored (a string): the error path frees it. */
+    expect_error("git branch: main\ngit branch: live\n",
+                 "2: duplicate key 'git branch' (already set on line 1)");
+}
+END_TEST
+
+START_TEST(test_misspelt_git_key_gets_a_suggestion)
+{
+    expect_error("git timout: 30\n",
+                 "1: unknown key 'git timout' (did you mean 'git timeout'?)");
+}
+END_TEST
+
 /* ------------------------------------------------------------ suite */
+
+/* ------------------------------------------------------------ mcp keys */
+
+START_TEST(test_mcp_keys_default_to_10_mib_lines_and_telnet_off)
+{
+    driver_config_t cfg;
+    ck_assert_int_eq(config_set_defaults(&cfg, tmp_dir), 0);
+    ck_assert_uint_eq(cfg.mcp_max_line, 10 * 1024 * 1024);
+    ck_assert(!cfg.mcp_telnet);
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_mcp_keys_are_read)
+{
+    driver_config_t cfg;
+    load_ok("mcp max line: 64K\nmcp telnet: on\n", &cfg);
+    ck_assert_uint_eq(cfg.mcp_max_line, 65536);
+    ck_assert(cfg.mcp_telnet);
+    config_free(&cfg);
+    static const char *const offs[] = { "off", "OFF", "no", "false" };
+    for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "mcp telnet: %s\n", offs[i]);
+        load_ok(text, &cfg);
+        ck_assert(!cfg.mcp_telnet);
+        config_free(&cfg);
+    }
+    load_ok("mcp telnet: Yes\nmcp max line: 1G\n", &cfg);
+    ck_assert(cfg.mcp_telnet);
+    ck_assert_uint_eq(cfg.mcp_max_line, 1024u * 1024 * 1024);
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_shipped_example_config_states_the_mcp_defaults)
+{
+    const char *srcdir = getenv("srcdir");
+    char shipped[PATH_MAX], err[1024];
+    snprintf(shipped, sizeof shipped, "%s/mudlib/neolith.conf",
+             srcdir != NULL ? srcdir : ".");
+    driver_config_t cfg;
+    int r = config_load(shipped, &cfg, err, sizeof err);
+    ck_assert_msg(r == 0, "%s", err);
+    ck_assert_uint_eq(cfg.mcp_max_line, 10 * 1024 * 1024);
+    ck_assert(!cfg.mcp_telnet);
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_mcp_telnet_that_is_not_on_or_off_is_a_bad_value)
+{
+    expect_error("mcp telnet: maybe\n",
+                 "1: bad value 'maybe' for 'mcp telnet': expected on or off");
+    expect_error("\nmcp telnet: 1\n",
+                 "2: bad value '1' for 'mcp telnet': expected on or off");
+}
+END_TEST
+
+START_TEST(test_mcp_max_line_out_of_range_is_reported)
+{
+    expect_error("mcp max line: 512\n", "1: value '512' for 'mcp max line' is "
+                 "out of range: expected a size in bytes 1K-1G (suffix K, M or G "
+                 "allowed)");
+    expect_error("mcp max line: 2G\n", "1: value '2G' for 'mcp max line' is "
+                 "out of range: expected a size in bytes 1K-1G (suffix K, M or G "
+                 "allowed)");
+    expect_error("mcp max line: ten\n", "1: bad value 'ten' for 'mcp max line': "
+                 "expected a size in bytes 1K-1G (suffix K, M or G allowed)");
+}
+END_TEST
 
 static Suite *config_suite(void)
 {
@@ -1473,6 +1684,30 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_log_open_fails_when_the_folder_is_a_file);
     tcase_add_test(tc, test_log_reopen_moves_to_the_new_file);
     tcase_add_test(tc, test_log_lines_from_many_threads_are_whole_and_none_lost);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("git update keys");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_git_keys_default_to_off_on_demand_and_120_seconds);
+    tcase_add_test(tc, test_git_keys_are_read);
+    tcase_add_test(tc, test_shipped_example_config_leaves_git_update_off);
+    tcase_add_test(tc, test_git_update_that_is_not_on_or_off_is_a_bad_value);
+    tcase_add_test(tc, test_git_remote_and_branch_must_be_one_word);
+    tcase_add_test(tc, test_git_remote_and_branch_may_not_start_with_a_dash);
+    tcase_add_test(tc, test_git_remote_without_value_is_reported);
+    tcase_add_test(tc, test_git_update_interval_out_of_range_is_reported);
+    tcase_add_test(tc, test_git_timeout_out_of_range_is_reported);
+    tcase_add_test(tc, test_duplicate_git_branch_names_both_lines);
+    tcase_add_test(tc, test_misspelt_git_key_gets_a_suggestion);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("mcp keys");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_mcp_keys_default_to_10_mib_lines_and_telnet_off);
+    tcase_add_test(tc, test_mcp_keys_are_read);
+    tcase_add_test(tc, test_shipped_example_config_states_the_mcp_defaults);
+    tcase_add_test(tc, test_mcp_telnet_that_is_not_on_or_off_is_a_bad_value);
+    tcase_add_test(tc, test_mcp_max_line_out_of_range_is_reported);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -106,5 +106,74 @@ testsuite_check_lpc_lex_CFLAGS = $(LPC_TEST_CFLAGS)
 testsuite_check_lpc_lex_LDADD = $(LPC_TEST_LDADD)
 TESTS += testsuite/check_lpc_lex
 
-# (compiler / VM suites and the LPC test runner go here)
+# Compiler and VM: parser errors with exact positions; code generation
+# and interpreter behaviour through the runtime with in-memory sources.
+check_PROGRAMS += testsuite/check_lpc_parse
+testsuite_check_lpc_parse_SOURCES = testsuite/check_lpc_parse.c
+testsuite_check_lpc_parse_CFLAGS = $(LPC_TEST_CFLAGS)
+testsuite_check_lpc_parse_LDADD = $(LPC_TEST_LDADD)
+TESTS += testsuite/check_lpc_parse
+
+check_PROGRAMS += testsuite/check_lpc_vm
+testsuite_check_lpc_vm_SOURCES = testsuite/check_lpc_vm.c
+testsuite_check_lpc_vm_CFLAGS = $(LPC_TEST_CFLAGS)
+testsuite_check_lpc_vm_LDADD = $(LPC_TEST_LDADD)
+TESTS += testsuite/check_lpc_vm
+
+# The LPC test programs (testsuite/lpc/*.c, must-not-compile ones in
+# testsuite/lpc/fail/) run through `src/neolith --run`; the runner ends
+# its log with a Check-style summary line.
+TESTS += testsuite/run_lpc_tests
+EXTRA_DIST += testsuite/run_lpc_tests testsuite/lpc
 endif
+
+# ---------------------------------------------------------------- git update
+# src/git_update.c and src/git_run.c against real git: scratch repositories
+# under mkdtemp dirs, the real backend loop.
+if HAVE_CHECK
+check_PROGRAMS += testsuite/check_git_update
+testsuite_check_git_update_SOURCES = testsuite/check_git_update.c
+testsuite_check_git_update_CFLAGS = $(DRIVER_TEST_CFLAGS)
+testsuite_check_git_update_LDADD = $(DRIVER_TEST_LDADD)
+TESTS += testsuite/check_git_update
+endif
+
+# ---------------------------------------------------------------- console
+# lib/console: Check suite (pipes in process; a real pseudo-terminal and
+# tmux around testsuite/console_driver for the terminal).
+if HAVE_CHECK
+check_PROGRAMS += testsuite/check_console testsuite/console_driver
+testsuite_console_driver_SOURCES = testsuite/console_driver.c
+testsuite_console_driver_LDADD = $(CONSOLE_LIBS)
+testsuite_check_console_SOURCES = testsuite/check_console.c
+testsuite_check_console_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+testsuite_check_console_LDADD = $(CONSOLE_LIBS) $(CHECK_LIBS)
+if HAVE_LIBEDIT
+# the terminal tests run only where the console can edit lines
+testsuite_check_console_CPPFLAGS = $(AM_CPPFLAGS) -DCONSOLE_HAVE_LIBEDIT
+endif
+TESTS += testsuite/check_console
+endif
+
+# ---------------------------------------------------------------- mcp
+# The Model Context Protocol server (src/mcp*.c, --mcp).  check_mcp: the
+# protocol core fed through a fake transport, the JSON helpers, and the
+# transport's worker threads on pipes.  testsuite/mcp/run.sh: the real
+# driver (testsuite/neolith_mcp_test: driver + test provider, and
+# src/neolith) driven by the official MCP TypeScript SDK clients; it needs
+# node and npm (installs testsuite/mcp/node_modules with `npm ci` when
+# missing) and fails loudly without them.  Building the driver never needs
+# node.
+if HAVE_CHECK
+check_PROGRAMS += testsuite/check_mcp testsuite/neolith_mcp_test
+testsuite_check_mcp_SOURCES = testsuite/check_mcp.c
+testsuite_check_mcp_CFLAGS = $(DRIVER_TEST_CFLAGS) $(JANSSON_CFLAGS)
+testsuite_check_mcp_LDADD = $(DRIVER_TEST_LDADD)
+testsuite_neolith_mcp_test_SOURCES = testsuite/mcp_test_provider.c
+testsuite_neolith_mcp_test_CFLAGS = $(DRIVER_TEST_CFLAGS) $(JANSSON_CFLAGS)
+testsuite_neolith_mcp_test_LDADD = $(DRIVER_LDADD)
+TESTS += testsuite/check_mcp testsuite/mcp/run.sh
+endif
+EXTRA_DIST += testsuite/mcp/package.json testsuite/mcp/package-lock.json \
+	testsuite/mcp/run.sh testsuite/mcp/lib.mjs testsuite/mcp/sdk_v1.mjs \
+	testsuite/mcp/sdk_v2.mjs testsuite/mcp/raw.mjs

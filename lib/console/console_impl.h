@@ -1,0 +1,187 @@
+/*
+ * console_impl.h - INTERNAL to lib/console: the console record and what
+ * the shared code (console.c), the workers (console_pipe.c,
+ * console_unix.c) and the OS layer (console_io_posix.c) give each other.
+ *
+ * Threads: fields are immutable after console_start unless a comment
+ * says who owns them.  "main" is the thread that owns the console (the
+ * caller of console.h); "worker" is the console's worker thread.
+ */
+#ifndef CONSOLE_IMPL_H
+#define CONSOLE_IMPL_H
+
+#include "console/console.h"
+#include "async/async_queue.h"
+#include "async/async_worker.h"
+#include "port/port_atomic.h"
+#include "port/port_sync.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Output travels in chunks of at most this many bytes (one queue slot). */
+#define CONSOLE_OUTPUT_CHUNK 1024
+/* Events (lines) queued for the main thread before the worker waits. */
+#define CONSOLE_EVENT_CAPACITY 64
+/* Largest completion answer, candidates included (console.h says 16 KiB). */
+#define CONSOLE_REPLY_MAX (16 * 1024)
+/* How long console_stop waits for the worker. */
+#define CONSOLE_STOP_TIMEOUT_MS 5000
+/* How long a stopping worker keeps trying to write queued output. */
+#define CONSOLE_FLUSH_AT_STOP_MS 2000
+
+/* One queued event: this header, then len bytes of text. */
+typedef struct console_event_header {
+    uint32_t type;          /* console_event_type_t */
+    uint32_t complete_id;
+    uint64_t cut_bytes;
+    uint32_t cut;           /* 0 or 1 */
+    uint32_t has_text;      /* EOF: 1 when text is an error message */
+} console_event_header_t;
+
+/* One queued completion answer: this header, then n NUL-terminated
+ * candidates back to back. */
+typedef struct console_reply_header {
+    uint32_t complete_id;
+    uint32_t n;
+} console_reply_header_t;
+
+struct console {
+    async_runtime_t *runtime;
+    uintptr_t key;
+    int in_fd;
+    int out_fd;
+    bool is_tty;
+    size_t max_line;
+    int history_size;
+    int complete_timeout_ms;
+    char *history_path;          /* NULL or a copy; freed by console_stop */
+
+    /* worker -> main: events (BLOCK_WRITER: a main thread that falls
+     * behind slows reading down, nothing is dropped). */
+    async_queue_t *events;
+    /* main -> worker: output chunks (no flag: full means console_write
+     * drops and counts, see `dropped`). */
+    async_queue_t *output;
+    /* main -> worker: completion answers (SIGNAL_ON_DATA: the worker
+     * sleeps on it while Tab waits; DROP_OLDEST: stale answers never
+     * block a fresh one). */
+    async_queue_t *replies;
+
+    /* The worker polls wake_rd with the terminal; the main thread writes
+     * a byte to wake_wr after every change meant for the worker.  Both
+     * ends non-blocking: a full pipe already means "wake up". */
+    int wake_rd;
+    int wake_wr;
+
+    port_mutex_t lock;           /* guards the three fields below */
+    char *prompt;                /* owned by the console */
+    uint64_t prompt_gen;         /* bumped by every console_set_prompt */
+    bool echo;
+
+    /* Bytes console_write dropped that the worker has not reported yet.
+     * The main thread adds; the worker takes it all (exchange) once it
+     * has written everything queued, and writes the notice. */
+    atomic_uint_fast64_t dropped;
+
+    async_worker_t *worker;      /* main */
+    port_event_t ready;          /* set by the worker once it started (or failed) */
+    int start_status;            /* worker, written before `ready` is set */
+    char start_error[200];       /* worker, idem */
+
+    /* main only */
+    bool dropping;               /* console_write refuses until the notice is out */
+    char *event_buf;             /* console_next_event's text buffer */
+    size_t event_buf_size;
+
+    /* worker only */
+    char *scratch;               /* event record being built */
+    size_t scratch_size;
+};
+
+/* ---- console.c: for the workers ------------------------------------ */
+
+/* Reports the outcome of the worker's start (status 0 or -1 with a
+ * message) and releases console_start. */
+void console_worker_ready(console_t *c, int status, const char *error);
+
+/* Queues an event for the main thread and posts the completion key.
+ * Blocks while the event queue is full.  False when the event could not
+ * be queued (the worker is being stopped). */
+bool console_emit(console_t *c, console_event_type_t type, const char *text,
+                  size_t len, bool cut, uint64_t cut_bytes, uint32_t complete_id);
+
+/* Takes the next output chunk (buf must hold CONSOLE_OUTPUT_CHUNK bytes);
+ * false when none is queued. */
+bool console_output_next(console_t *c, char *buf, size_t *len);
+
+/* After console_output_next returned false: the number of bytes dropped
+ * since the last call (0 if none), for the notice.  Taking it lets
+ * console_write accept text again. */
+uint64_t console_output_take_dropped(console_t *c);
+
+/* The notice line for `dropped` bytes, "\n"-terminated, into buf. */
+size_t console_drop_notice(char *buf, size_t size, uint64_t dropped);
+
+/* A copy of the prompt (free it) if its generation differs from *gen,
+ * which is then updated; NULL when unchanged (or out of memory). */
+char *console_prompt_if_changed(console_t *c, uint64_t *gen);
+
+bool console_echo_wanted(console_t *c);
+
+/* Waits up to timeout_ms for the answer to complete_id, discarding older
+ * answers.  On success *n candidates are in buf (NUL-separated, buf
+ * holds CONSOLE_REPLY_MAX bytes).  False on timeout or stop. */
+bool console_reply_wait(console_t *c, uint32_t complete_id, int timeout_ms,
+                        char *buf, uint32_t *n);
+
+/* True once console_stop asked the calling worker to finish. */
+bool console_worker_stopping(void);
+
+/* ---- workers -------------------------------------------------------- */
+
+void *console_pipe_worker(void *console);
+#ifdef CONSOLE_HAVE_LIBEDIT
+void *console_tty_worker(void *console);
+#endif
+
+/* ---- console_io_posix.c: the OS ------------------------------------- */
+
+enum {
+    CONSOLE_IO_IN   = 1u << 0,  /* in_fd readable (or hung up: read says) */
+    CONSOLE_IO_WAKE = 1u << 1,  /* the wake pipe has bytes */
+    CONSOLE_IO_OUT  = 1u << 2   /* out_fd writable */
+};
+
+/* Creates the wake pipe (non-blocking, close-on-exec).  0 or -1/errno. */
+int  console_io_wake_open(int *rd, int *wr);
+void console_io_wake_ring(int wr);
+void console_io_wake_drain(int rd);
+void console_io_close(int fd);
+
+/* Sleeps until one of the given fds is ready (in_fd / out_fd may be -1
+ * to leave them out) or timeout_ms passes (-1: no timeout).  Returns the
+ * CONSOLE_IO_* bits, 0 on timeout. */
+unsigned console_io_wait(int in_fd, int wake_rd, int out_fd, int timeout_ms);
+
+/* Writes all of buf, retrying on EINTR; false on error. */
+bool console_io_write_all(int fd, const void *buf, size_t len);
+
+bool console_io_is_terminal(int fd);
+
+/* Terminal width in columns, 0 when unknown. */
+int  console_io_terminal_columns(int fd);
+
+/* Takes the terminal for a worker: saves in_fd's settings (for
+ * console_io_terminal_release and the emergency path) and gives the
+ * worker private duplicates of in_fd and out_fd.  The worker touches the
+ * terminal only through those, so the emergency path can cut it off.
+ * 0, or -1 with errno (EBUSY: another console holds the terminal). */
+int  console_io_terminal_claim(int in_fd, int out_fd, int *worker_in, int *worker_out);
+/* Puts the saved settings back (after output has drained).  The worker
+ * calls it last, then closes its duplicates itself: from here on the
+ * emergency path leaves them alone. */
+void console_io_terminal_release(void);
+
+#endif /* CONSOLE_IMPL_H */

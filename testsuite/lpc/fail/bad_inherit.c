@@ -1,0 +1,2 @@
+inherit "/lib/missing";
+int main(string *args) { return 0; }

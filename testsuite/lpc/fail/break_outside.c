@@ -1,0 +1,5 @@
+int main(string *args)
+{
+    break;
+    return 0;
+}

@@ -1,0 +1,1 @@
+nomask int fixed() { return 1; }

@@ -1,0 +1,5 @@
+int main(string *args)
+{
+    int x = 1
+    return x;
+}

@@ -1,0 +1,3 @@
+inherit "/lib/fixed";
+int fixed() { return 2; }
+int main(string *args) { return 0; }

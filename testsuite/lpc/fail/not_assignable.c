@@ -1,0 +1,5 @@
+int main(string *args)
+{
+    1 = 2;
+    return 0;
+}

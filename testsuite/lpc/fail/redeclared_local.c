@@ -1,0 +1,6 @@
+int main(string *args)
+{
+    int a;
+    string a;
+    return 0;
+}

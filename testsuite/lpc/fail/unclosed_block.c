@@ -1,0 +1,5 @@
+int main(string *args)
+{
+    if (1) {
+        return 0;
+}

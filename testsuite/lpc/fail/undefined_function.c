@@ -1,0 +1,4 @@
+int main(string *args)
+{
+    return no_such_function(1);
+}

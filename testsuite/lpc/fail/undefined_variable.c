@@ -1,0 +1,4 @@
+int main(string *args)
+{
+    return y + 1;
+}

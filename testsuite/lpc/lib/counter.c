@@ -1,0 +1,4 @@
+// Support for funcptr.c.
+int n;
+void set(int v) { n = v; }
+function getter() { return (: n :); }
