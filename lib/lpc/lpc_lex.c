@@ -1,7 +1,7 @@
 /*
  * lpc_lex.c - the LPC tokenizer and the lexer's public face.
  *
- * This file turns bytes into preprocessing tokens (pp_raw_next), owns the
+ * This file turns bytes into preprocessing tokens (lpc_pp_raw_next), owns the
  * lexer's memory (arena, interned names), formats diagnostics, and runs
  * the last stage of the pipeline described in lpc_preproc.h: joining
  * adjacent string literals and the two-token LPC openers, and the
@@ -56,13 +56,13 @@ struct pp_arena_chunk {
 
 #define ARENA_CHUNK 65536
 
-void pp_oom(void)
+void lpc_pp_oom(void)
 {
     fputs("lpc lexer: out of memory\n", stderr);
     abort();
 }
 
-void *pp_alloc(lpc_lexer_t *lx, size_t size)
+void *lpc_pp_alloc(lpc_lexer_t *lx, size_t size)
 {
     size = (size + 15) & ~(size_t)15;
     pp_arena_chunk_t *c = lx->arena;
@@ -70,7 +70,7 @@ void *pp_alloc(lpc_lexer_t *lx, size_t size)
         size_t cap = size > ARENA_CHUNK / 4 ? size : ARENA_CHUNK;
         pp_arena_chunk_t *n = malloc(sizeof *n + cap);
         if (n == NULL)
-            pp_oom();
+            lpc_pp_oom();
         n->used = 0;
         n->cap = cap;
         if (c != NULL && cap != ARENA_CHUNK) {
@@ -89,22 +89,22 @@ void *pp_alloc(lpc_lexer_t *lx, size_t size)
     return p;
 }
 
-const char *pp_strdup(lpc_lexer_t *lx, const char *s, size_t len)
+const char *lpc_pp_strdup(lpc_lexer_t *lx, const char *s, size_t len)
 {
-    char *p = pp_alloc(lx, len + 1);
+    char *p = lpc_pp_alloc(lx, len + 1);
     if (len)
         memcpy(p, s, len);
     p[len] = '\0';
     return p;
 }
 
-void pp_vec_push(pp_vec_t *v, const pp_token_t *t)
+void lpc_pp_vec_push(pp_vec_t *v, const pp_token_t *t)
 {
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 16;
         pp_token_t *n = realloc(v->v, cap * sizeof *n);
         if (n == NULL)
-            pp_oom();
+            lpc_pp_oom();
         v->v = n;
         v->cap = cap;
     }
@@ -137,7 +137,7 @@ static void grow_idents(lpc_lexer_t *lx)
     size_t cap = lx->capidents ? lx->capidents * 2 : 512;
     pp_ident_t **t = calloc(cap, sizeof *t);
     if (t == NULL)
-        pp_oom();
+        lpc_pp_oom();
     for (size_t i = 0; i < lx->capidents; i++) {
         pp_ident_t *e = lx->idents[i];
         while (e) {
@@ -160,9 +160,9 @@ static pp_ident_t *intern_hashed(lpc_lexer_t *lx, const char *text,
         return e;
     if (lx->nidents >= lx->capidents)
         grow_idents(lx);
-    e = pp_alloc(lx, sizeof *e);
+    e = lpc_pp_alloc(lx, sizeof *e);
     memset(e, 0, sizeof *e);
-    e->text = pp_strdup(lx, text, len);
+    e->text = lpc_pp_strdup(lx, text, len);
     e->len = (uint32_t)len;
     e->hash = h;
     e->kind = LPC_TOK_IDENT;
@@ -172,19 +172,19 @@ static pp_ident_t *intern_hashed(lpc_lexer_t *lx, const char *text,
     return e;
 }
 
-pp_ident_t *pp_intern(lpc_lexer_t *lx, const char *text, size_t len)
+pp_ident_t *lpc_pp_intern(lpc_lexer_t *lx, const char *text, size_t len)
 {
     return intern_hashed(lx, text, len, hash_bytes(text, len));
 }
 
-pp_ident_t *pp_lookup(const lpc_lexer_t *lx, const char *text, size_t len)
+pp_ident_t *lpc_pp_lookup(const lpc_lexer_t *lx, const char *text, size_t len)
 {
     return lookup_hashed(lx, text, len, hash_bytes(text, len));
 }
 
 const char *lpc_lexer_intern(lpc_lexer_t *lx, const char *text, size_t len)
 {
-    return pp_intern(lx, text, len)->text;
+    return lpc_pp_intern(lx, text, len)->text;
 }
 
 /* Keywords, directive names and known pragmas are interned up front, so
@@ -194,7 +194,7 @@ static void intern_builtins(lpc_lexer_t *lx)
 {
     for (int k = LPC_TOK_KW_IF; k <= LPC_TOK_KW_NOSAVE; k++) {
         const char *s = token_names[k];
-        pp_intern(lx, s, strlen(s))->kind = (uint16_t)k;
+        lpc_pp_intern(lx, s, strlen(s))->kind = (uint16_t)k;
     }
     static const struct { const char *name; int dir; } dirs[] = {
         {"include", PP_DIR_INCLUDE}, {"define", PP_DIR_DEFINE},
@@ -206,7 +206,7 @@ static void intern_builtins(lpc_lexer_t *lx)
         {"pragma", PP_DIR_PRAGMA},
     };
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
-        pp_intern(lx, dirs[i].name, strlen(dirs[i].name))->directive =
+        lpc_pp_intern(lx, dirs[i].name, strlen(dirs[i].name))->directive =
             (uint8_t)dirs[i].dir;
     /* The MudOS pragmas; each also in its "no_" form. */
     static const char *const pragmas[] = {
@@ -216,19 +216,19 @@ static void intern_builtins(lpc_lexer_t *lx)
     for (size_t i = 0; i < sizeof pragmas / sizeof pragmas[0]; i++) {
         char buf[64];
         snprintf(buf, sizeof buf, "no_%s", pragmas[i]);
-        pp_intern(lx, pragmas[i], strlen(pragmas[i]))->bits |= PPI_PRAGMA_KNOWN;
-        pp_intern(lx, buf, strlen(buf))->bits |= PPI_PRAGMA_KNOWN;
+        lpc_pp_intern(lx, pragmas[i], strlen(pragmas[i]))->bits |= PPI_PRAGMA_KNOWN;
+        lpc_pp_intern(lx, buf, strlen(buf))->bits |= PPI_PRAGMA_KNOWN;
     }
-    lx->id_defined = pp_intern(lx, "defined", 7);
+    lx->id_defined = lpc_pp_intern(lx, "defined", 7);
 }
 
 /* ------------------------------------------------------------ diagnostics */
 
-const char *pp_printable(lpc_lexer_t *lx, const char *s, size_t len)
+const char *lpc_pp_printable(lpc_lexer_t *lx, const char *s, size_t len)
 {
     if (len > 200)
         len = 200;
-    char *out = pp_alloc(lx, len * 4 + 1);
+    char *out = lpc_pp_alloc(lx, len * 4 + 1);
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -258,7 +258,7 @@ static void default_diag(void *ctx, lpc_diag_severity_t sev,
         fprintf(stderr, "%s: %s: %s\n", loc->file, what, msg);
 }
 
-void pp_vdiag(lpc_lexer_t *lx, lpc_diag_severity_t sev,
+void lpc_pp_vdiag(lpc_lexer_t *lx, lpc_diag_severity_t sev,
               const lpc_srcloc_t *loc, const char *fmt, va_list ap)
 {
     if (sev == LPC_DIAG_WARNING && lx->warnings_off)
@@ -280,7 +280,7 @@ void pp_vdiag(lpc_lexer_t *lx, lpc_diag_severity_t sev,
     if (n >= (int)sizeof small) {
         msg = malloc((size_t)n + 1);
         if (msg == NULL)
-            pp_oom();
+            lpc_pp_oom();
         vsnprintf(msg, (size_t)n + 1, fmt, ap);
     }
     if (lx->opts.diag)
@@ -291,19 +291,19 @@ void pp_vdiag(lpc_lexer_t *lx, lpc_diag_severity_t sev,
         free(msg);
 }
 
-void pp_error(lpc_lexer_t *lx, const lpc_srcloc_t *loc, const char *fmt, ...)
+void lpc_pp_error(lpc_lexer_t *lx, const lpc_srcloc_t *loc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    pp_vdiag(lx, LPC_DIAG_ERROR, loc, fmt, ap);
+    lpc_pp_vdiag(lx, LPC_DIAG_ERROR, loc, fmt, ap);
     va_end(ap);
 }
 
-void pp_warning(lpc_lexer_t *lx, const lpc_srcloc_t *loc, const char *fmt, ...)
+void lpc_pp_warning(lpc_lexer_t *lx, const lpc_srcloc_t *loc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    pp_vdiag(lx, LPC_DIAG_WARNING, loc, fmt, ap);
+    lpc_pp_vdiag(lx, LPC_DIAG_WARNING, loc, fmt, ap);
     va_end(ap);
 }
 
@@ -312,7 +312,7 @@ void lpc_lexer_diag(lpc_lexer_t *lx, lpc_diag_severity_t severity,
 {
     va_list ap;
     va_start(ap, fmt);
-    pp_vdiag(lx, severity, loc, fmt, ap);
+    lpc_pp_vdiag(lx, severity, loc, fmt, ap);
     va_end(ap);
 }
 
@@ -321,7 +321,7 @@ int lpc_lexer_warning_count(const lpc_lexer_t *lx) { return lx->warnings; }
 
 /* ------------------------------------------------------------ tokenizer */
 
-void pp_file_init(pp_file_t *f, const char *path, const char *dir,
+void lpc_pp_file_init(pp_file_t *f, const char *path, const char *dir,
                   const char *buf, size_t len)
 {
     memset(f, 0, sizeof *f);
@@ -341,7 +341,7 @@ static lpc_srcloc_t loc_at(const pp_file_t *f, size_t pos)
     return l;
 }
 
-lpc_srcloc_t pp_file_loc(const pp_file_t *f)
+lpc_srcloc_t lpc_pp_file_loc(const pp_file_t *f)
 {
     return loc_at(f, f->pos);
 }
@@ -360,7 +360,7 @@ static void raw_error(lpc_lexer_t *lx, const pp_file_t *f, size_t pos,
     lpc_srcloc_t l = loc_at(f, pos);
     va_list ap;
     va_start(ap, fmt);
-    pp_vdiag(lx, LPC_DIAG_ERROR, &l, fmt, ap);
+    lpc_pp_vdiag(lx, LPC_DIAG_ERROR, &l, fmt, ap);
     va_end(ap);
 }
 
@@ -370,7 +370,7 @@ static void raw_error_loc(lpc_lexer_t *lx, const pp_file_t *f,
                           const lpc_srcloc_t *loc, const char *msg)
 {
     if (!f->quiet)
-        pp_error(lx, loc, "%s", msg);
+        lpc_pp_error(lx, loc, "%s", msg);
 }
 
 static void raw_warning(lpc_lexer_t *lx, const pp_file_t *f, size_t pos,
@@ -387,7 +387,7 @@ static void raw_warning(lpc_lexer_t *lx, const pp_file_t *f, size_t pos,
     lpc_srcloc_t l = loc_at(f, pos);
     va_list ap;
     va_start(ap, fmt);
-    pp_vdiag(lx, LPC_DIAG_WARNING, &l, fmt, ap);
+    lpc_pp_vdiag(lx, LPC_DIAG_WARNING, &l, fmt, ap);
     va_end(ap);
 }
 
@@ -445,7 +445,7 @@ static size_t skip_block_comment(lpc_lexer_t *lx, pp_file_t *f, size_t p)
             return p + 2;
     }
     if (!f->quiet)
-        pp_error(lx, &start_loc, "unterminated comment");
+        lpc_pp_error(lx, &start_loc, "unterminated comment");
     return f->len;
 }
 
@@ -554,7 +554,7 @@ static size_t decode_escape(lpc_lexer_t *lx, pp_file_t *f, size_t p, int *byte)
         break;
     }
     raw_warning(lx, f, p, "unknown escape sequence '\\%s'",
-                pp_printable(lx, b + p + 1, 1));
+                lpc_pp_printable(lx, b + p + 1, 1));
     *byte = c;
     return p + 2;
 }
@@ -565,7 +565,7 @@ static void strbuf_put(lpc_lexer_t *lx, size_t *n, char c)
         size_t cap = lx->strbuf_cap ? lx->strbuf_cap * 2 : 256;
         char *s = realloc(lx->strbuf, cap);
         if (s == NULL)
-            pp_oom();
+            lpc_pp_oom();
         lx->strbuf = s;
         lx->strbuf_cap = cap;
     }
@@ -608,7 +608,7 @@ static size_t lex_string(lpc_lexer_t *lx, pp_file_t *f, size_t p, pp_token_t *ou
             strbuf_put(lx, &n, b[p++]);
     }
     out->t.kind = LPC_TOK_STRING;
-    out->t.text = pp_strdup(lx, lx->strbuf, n);
+    out->t.text = lpc_pp_strdup(lx, lx->strbuf, n);
     out->t.len = n;
     return p;
 }
@@ -712,7 +712,7 @@ static size_t lex_number(lpc_lexer_t *lx, pp_file_t *f, size_t p, pp_token_t *ou
             what = "floating";
             char small[128];
             size_t len = p - start;
-            char *s = len < sizeof small ? small : (char *)pp_strdup(lx, b + start, len);
+            char *s = len < sizeof small ? small : (char *)lpc_pp_strdup(lx, b + start, len);
             if (s == small) {
                 memcpy(small, b + start, len);
                 small[len] = '\0';
@@ -747,7 +747,7 @@ static size_t lex_number(lpc_lexer_t *lx, pp_file_t *f, size_t p, pp_token_t *ou
         while (q < n && is_ident_char((unsigned char)b[q]))
             q++;
         raw_error(lx, f, start, "invalid suffix \"%s\" on %s constant",
-                  pp_printable(lx, b + p, q - p), what);
+                  lpc_pp_printable(lx, b + p, q - p), what);
         p = q;
     }
     return p;
@@ -855,7 +855,7 @@ static int lex_operator(const pp_file_t *f, size_t *pp)
     return k;
 }
 
-void pp_raw_next(lpc_lexer_t *lx, pp_file_t *f, pp_token_t *out)
+void lpc_pp_raw_next(lpc_lexer_t *lx, pp_file_t *f, pp_token_t *out)
 {
     bool space = false;
     skip_blank(lx, f, &space);
@@ -921,7 +921,7 @@ void pp_raw_next(lpc_lexer_t *lx, pp_file_t *f, pp_token_t *out)
     out->spell_len = (uint32_t)(f->pos - p);
 }
 
-int pp_raw_peek_char(lpc_lexer_t *lx, pp_file_t *f)
+int lpc_pp_raw_peek_char(lpc_lexer_t *lx, pp_file_t *f)
 {
     bool space = false;
     skip_blank(lx, f, &space);
@@ -930,7 +930,7 @@ int pp_raw_peek_char(lpc_lexer_t *lx, pp_file_t *f)
     return (unsigned char)f->buf[f->pos];
 }
 
-const char *pp_raw_rest_of_line(lpc_lexer_t *lx, pp_file_t *f, size_t *len)
+const char *lpc_pp_raw_rest_of_line(lpc_lexer_t *lx, pp_file_t *f, size_t *len)
 {
     const char *b = f->buf;
     size_t p = f->pos, n = 0;
@@ -973,7 +973,7 @@ const char *pp_raw_rest_of_line(lpc_lexer_t *lx, pp_file_t *f, size_t *len)
                      lx->strbuf[n - 1] == '\r'))
         n--;
     *len = n - s;
-    return n > s ? pp_strdup(lx, lx->strbuf + s, n - s) : "";
+    return n > s ? lpc_pp_strdup(lx, lx->strbuf + s, n - s) : "";
 }
 
 /* Skips to the end of a quoted literal on the current line (skipped text
@@ -997,7 +997,7 @@ static size_t skip_quoted(const pp_file_t *f, size_t p)
     return p;
 }
 
-bool pp_skip_to_directive(pp_file_t *f)
+bool lpc_pp_skip_to_directive(pp_file_t *f)
 {
     const char *b = f->buf;
     size_t p = f->pos, n = f->len;
@@ -1067,7 +1067,7 @@ static void cook_get(lpc_lexer_t *lx, pp_token_t *t)
     if (lx->npushback > 0)
         *t = lx->pushback[--lx->npushback];
     else
-        pp_get(lx, t);
+        lpc_pp_get(lx, t);
 }
 
 static void cook_unget(lpc_lexer_t *lx, const pp_token_t *t)
@@ -1083,7 +1083,7 @@ static void scratch_append(lpc_lexer_t *lx, size_t *n, const char *s, size_t len
             cap *= 2;
         char *p = realloc(lx->scratch, cap);
         if (p == NULL)
-            pp_oom();
+            lpc_pp_oom();
         lx->scratch = p;
         lx->scratch_cap = cap;
     }
@@ -1108,13 +1108,13 @@ static void cook_next(lpc_lexer_t *lx, lpc_token_t *out)
         switch ((int)t.t.kind) {
         case PP_OTHER: {
             char ch = (char)t.t.i;
-            pp_error(lx, &t.t.loc, "stray '%s' in program",
-                     pp_printable(lx, &ch, 1));
+            lpc_pp_error(lx, &t.t.loc, "stray '%s' in program",
+                     lpc_pp_printable(lx, &ch, 1));
             continue;
         }
         case PP_HASH:
         case PP_HASHHASH:
-            pp_error(lx, &t.t.loc, "stray '%s' in program",
+            lpc_pp_error(lx, &t.t.loc, "stray '%s' in program",
                      t.t.kind == (lpc_token_kind_t)PP_HASH ? "#" : "##");
             continue;
         case PP_EOD:
@@ -1135,7 +1135,7 @@ static void cook_next(lpc_lexer_t *lx, lpc_token_t *out)
                 cook_get(lx, &u);
             } while (u.t.kind == LPC_TOK_STRING);
             cook_unget(lx, &u);
-            t.t.text = pp_strdup(lx, lx->scratch, n);
+            t.t.text = lpc_pp_strdup(lx, lx->scratch, n);
             t.t.len = n;
             break;
         }
@@ -1204,7 +1204,7 @@ lpc_lexer_t *lpc_lexer_open(const char *path, const lpc_lex_options_t *opts)
     if (opts)
         lx->opts = *opts;
     intern_builtins(lx);
-    pp_init(lx, path ? path : "");
+    lpc_pp_init(lx, path ? path : "");
     return lx;
 }
 
@@ -1212,7 +1212,7 @@ void lpc_lexer_close(lpc_lexer_t *lx)
 {
     if (lx == NULL)
         return;
-    pp_fini(lx);
+    lpc_pp_fini(lx);
     for (size_t i = 0; i < lx->nbuffers; i++)
         free(lx->buffers[i]);
     free(lx->buffers);
@@ -1239,6 +1239,6 @@ const char *const *lpc_lexer_files_read(const lpc_lexer_t *lx)
 
 bool lpc_lexer_pragma(const lpc_lexer_t *lx, const char *name)
 {
-    pp_ident_t *id = pp_lookup(lx, name, strlen(name));
+    pp_ident_t *id = lpc_pp_lookup(lx, name, strlen(name));
     return id != NULL && (id->bits & PPI_PRAGMA_ON) != 0;
 }

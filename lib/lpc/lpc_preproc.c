@@ -12,7 +12,7 @@
  * Directives.  A '#' that is the first token of a line in a file starts a
  * directive.  The rest of the line is tokenized in "directive mode"
  * (newline ends it, backslash-newline continues it).  A false branch is
- * skipped without tokenizing (pp_skip_to_directive); only the
+ * skipped without tokenizing (lpc_pp_skip_to_directive); only the
  * conditional directives in it are looked at, to track nesting.
  * Conditionals must close in the file that opened them.
  *
@@ -78,13 +78,13 @@ static bool emit(lpc_lexer_t *lx, pp_vec_t *out, const pp_token_t *t)
     if (++lx->expanded_tokens > PP_MAX_EXPANDED_TOKENS ||
         ++lx->expanded_total > PP_MAX_EXPANDED_TOTAL) {
         lx->expansion_budget_reported = true;
-        pp_error(lx, &t->t.loc, "macro expansion produces too many tokens (limit %u%s)",
+        lpc_pp_error(lx, &t->t.loc, "macro expansion produces too many tokens (limit %u%s)",
                  lx->expanded_tokens > PP_MAX_EXPANDED_TOKENS
                      ? PP_MAX_EXPANDED_TOKENS : PP_MAX_EXPANDED_TOTAL,
                  lx->expanded_tokens > PP_MAX_EXPANDED_TOKENS ? "" : " per compile");
         return false;
     }
-    pp_vec_push(out, t);
+    lpc_pp_vec_push(out, t);
     return true;
 }
 
@@ -97,7 +97,7 @@ static void ctx_push(lpc_lexer_t *lx, pp_vec_t *toks, pp_macro_t *m,
         size_t cap = lx->capctx ? lx->capctx * 2 : 16;
         pp_context_t *c = realloc(lx->ctx, cap * sizeof *c);
         if (c == NULL)
-            pp_oom();
+            lpc_pp_oom();
         lx->ctx = c;
         lx->capctx = cap;
     }
@@ -171,7 +171,7 @@ static void pp_read(lpc_lexer_t *lx, pp_token_t *out)
 static void pp_unread(lpc_lexer_t *lx, const pp_token_t *t)
 {
     pp_vec_t v = vec_get(lx);
-    pp_vec_push(&v, t);
+    lpc_pp_vec_push(&v, t);
     ctx_push(lx, &v, NULL, false, NULL);
 }
 
@@ -186,7 +186,7 @@ static pp_ident_t *normalize_path(lpc_lexer_t *lx, const char *dir,
     char *in = malloc(dlen + name_len + 2);
     char *out = malloc(dlen + name_len + 2);
     if (in == NULL || out == NULL)
-        pp_oom();
+        lpc_pp_oom();
     memcpy(in, dir, dlen);
     in[dlen] = '/';
     memcpy(in + dlen + 1, name, name_len);
@@ -212,7 +212,7 @@ static pp_ident_t *normalize_path(lpc_lexer_t *lx, const char *dir,
         }
         i = j + 1;
     }
-    pp_ident_t *id = pp_intern(lx, out, o);
+    pp_ident_t *id = lpc_pp_intern(lx, out, o);
     free(in);
     free(out);
     return id;
@@ -224,7 +224,7 @@ static const char *dir_of(lpc_lexer_t *lx, const char *path)
     const char *slash = strrchr(path, '/');
     if (slash == NULL)
         return "/";
-    return pp_intern(lx, path, (size_t)(slash - path) + 1)->text;
+    return lpc_pp_intern(lx, path, (size_t)(slash - path) + 1)->text;
 }
 
 static void keep_buffer(lpc_lexer_t *lx, char *buf)
@@ -233,7 +233,7 @@ static void keep_buffer(lpc_lexer_t *lx, char *buf)
         size_t cap = lx->capbuffers ? lx->capbuffers * 2 : 8;
         char **b = realloc(lx->buffers, cap * sizeof *b);
         if (b == NULL)
-            pp_oom();
+            lpc_pp_oom();
         lx->buffers = b;
         lx->capbuffers = cap;
     }
@@ -249,7 +249,7 @@ static void note_file_read(lpc_lexer_t *lx, pp_ident_t *path)
         size_t cap = lx->capfiles_read ? lx->capfiles_read * 2 : 8;
         const char **f = realloc(lx->files_read, cap * sizeof *f);
         if (f == NULL)
-            pp_oom();
+            lpc_pp_oom();
         lx->files_read = f;
         lx->capfiles_read = cap;
     }
@@ -270,7 +270,7 @@ static void push_file(lpc_lexer_t *lx, const char *path, char *buf,
 {
     keep_buffer(lx, buf);
     pp_file_t *f = &lx->files[lx->nfiles++];
-    pp_file_init(f, path, dir_of(lx, path), buf, len);
+    lpc_pp_file_init(f, path, dir_of(lx, path), buf, len);
     if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
         f->pos = 3;          /* a UTF-8 byte order mark is not text */
         f->line_start = 3;
@@ -290,7 +290,7 @@ static void push_cond(lpc_lexer_t *lx, const lpc_srcloc_t *loc,
         size_t cap = lx->capconds ? lx->capconds * 2 : 16;
         pp_cond_t *c = realloc(lx->conds, cap * sizeof *c);
         if (c == NULL)
-            pp_oom();
+            lpc_pp_oom();
         lx->conds = c;
         lx->capconds = cap;
     }
@@ -322,17 +322,17 @@ static lpc_srcloc_t collect_line(lpc_lexer_t *lx, pp_file_t *f, pp_vec_t *v)
 {
     pp_token_t t;
     for (;;) {
-        pp_raw_next(lx, f, &t);
+        lpc_pp_raw_next(lx, f, &t);
         if (t.t.kind == (lpc_token_kind_t)PP_EOD)
             return t.t.loc;
-        pp_vec_push(v, &t);
+        lpc_pp_vec_push(v, &t);
     }
 }
 
 static void discard_line(lpc_lexer_t *lx, pp_file_t *f)
 {
     if (f->in_directive)
-        pp_raw_rest_of_line(lx, f, NULL);
+        lpc_pp_raw_rest_of_line(lx, f, NULL);
 }
 
 /* Warns about anything after a directive that takes nothing more. */
@@ -344,11 +344,11 @@ static void check_extra(lpc_lexer_t *lx, pp_file_t *f, const char *dname,
     bool q = f->quiet;
     f->quiet = true;
     pp_token_t t;
-    pp_raw_next(lx, f, &t);
+    lpc_pp_raw_next(lx, f, &t);
     f->quiet = q;
     if (t.t.kind != (lpc_token_kind_t)PP_EOD) {
         if (!quiet && !f->quiet)
-            pp_warning(lx, &t.t.loc, "extra tokens at end of %s directive", dname);
+            lpc_pp_warning(lx, &t.t.loc, "extra tokens at end of %s directive", dname);
         discard_line(lx, f);
     }
 }
@@ -357,7 +357,7 @@ static const char *tok_text(lpc_lexer_t *lx, const pp_token_t *t)
 {
     if (t->t.kind == (lpc_token_kind_t)PP_EOD)
         return "end of line";
-    return pp_printable(lx, t->spell, t->spell_len);
+    return lpc_pp_printable(lx, t->spell, t->spell_len);
 }
 
 /* ------------------------------------------------------------ #if */
@@ -384,14 +384,14 @@ static void ifx_fail(ifx_t *x, const lpc_srcloc_t *loc, const char *fmt, ...)
     x->failed = true;
     va_list ap;
     va_start(ap, fmt);
-    pp_vdiag(x->lx, LPC_DIAG_ERROR, loc, fmt, ap);
+    lpc_pp_vdiag(x->lx, LPC_DIAG_ERROR, loc, fmt, ap);
     va_end(ap);
 }
 
 static void ifx_next(ifx_t *x)
 {
     lpc_lexer_t *lx = x->lx;
-    pp_get(lx, &x->tok);
+    lpc_pp_get(lx, &x->tok);
     if (x->tok.id != lx->id_defined)
         return;
     /* defined X / defined(X): the operand is read unexpanded. */
@@ -602,7 +602,7 @@ static bool eval_if(lpc_lexer_t *lx, pp_file_t *f, const char *dname,
     x.dname = dname;
     int64_t v = 0;
     if (empty) {
-        pp_error(lx, hash_loc, "%s with no expression", dname);
+        lpc_pp_error(lx, hash_loc, "%s with no expression", dname);
         x.failed = true;
     } else {
         ifx_next(&x);
@@ -654,30 +654,30 @@ static void do_define(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_lo
     pp_macro_t *m = NULL;
 
     if (n == 0) {
-        pp_error(lx, hash_loc, "no macro name given in #define directive");
+        lpc_pp_error(lx, hash_loc, "no macro name given in #define directive");
         goto out;
     }
     pp_ident_t *name = v[0].id;
     if (name == NULL) {
-        pp_error(lx, &v[0].t.loc, "macro names must be identifiers");
+        lpc_pp_error(lx, &v[0].t.loc, "macro names must be identifiers");
         goto out;
     }
     if (name == lx->id_defined) {
-        pp_error(lx, &v[0].t.loc, "\"defined\" cannot be used as a macro name");
+        lpc_pp_error(lx, &v[0].t.loc, "\"defined\" cannot be used as a macro name");
         goto out;
     }
     if (name->macro && name->macro->builtin) {
-        pp_error(lx, &v[0].t.loc, "cannot redefine builtin macro \"%s\"", name->text);
+        lpc_pp_error(lx, &v[0].t.loc, "cannot redefine builtin macro \"%s\"", name->text);
         goto out;
     }
 
-    m = pp_alloc(lx, sizeof *m);
+    m = lpc_pp_alloc(lx, sizeof *m);
     memset(m, 0, sizeof *m);
     m->name = name;
     m->loc = v[0].t.loc;
     m->nparams = -1;
     if (n > 1 && v[1].t.kind == LPC_TOK_LPAREN && !(v[1].flags & PPF_SPACE)) {
-        m->params = pp_alloc(lx, n * sizeof *m->params);
+        m->params = lpc_pp_alloc(lx, n * sizeof *m->params);
         m->nparams = 0;
         i = 2;
         if (i < n && v[i].t.kind == LPC_TOK_RPAREN) {
@@ -685,25 +685,25 @@ static void do_define(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_lo
         } else {
             for (;;) {
                 if (i >= n) {
-                    pp_error(lx, &v[n - 1].t.loc, "missing ')' in macro parameter list");
+                    lpc_pp_error(lx, &v[n - 1].t.loc, "missing ')' in macro parameter list");
                     goto fail;
                 }
                 if (v[i].t.kind == LPC_TOK_ELLIPSIS) {
-                    pp_error(lx, &v[i].t.loc, "variadic macros are not supported");
+                    lpc_pp_error(lx, &v[i].t.loc, "variadic macros are not supported");
                     goto fail;
                 }
                 if (v[i].id == NULL) {
-                    pp_error(lx, &v[i].t.loc, "expected parameter name, found \"%s\"",
+                    lpc_pp_error(lx, &v[i].t.loc, "expected parameter name, found \"%s\"",
                              tok_text(lx, &v[i]));
                     goto fail;
                 }
                 if (m->nparams == PP_MAX_MACRO_PARAMS) {
-                    pp_error(lx, &v[i].t.loc, "too many macro parameters (limit %d)",
+                    lpc_pp_error(lx, &v[i].t.loc, "too many macro parameters (limit %d)",
                              PP_MAX_MACRO_PARAMS);
                     goto fail;
                 }
                 if (param_index(m, v[i].id) >= 0) {
-                    pp_error(lx, &v[i].t.loc, "duplicate macro parameter \"%s\"",
+                    lpc_pp_error(lx, &v[i].t.loc, "duplicate macro parameter \"%s\"",
                              v[i].id->text);
                     goto fail;
                 }
@@ -718,9 +718,9 @@ static void do_define(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_lo
                     break;
                 }
                 if (i >= n) {
-                    pp_error(lx, &v[n - 1].t.loc, "missing ')' in macro parameter list");
+                    lpc_pp_error(lx, &v[n - 1].t.loc, "missing ')' in macro parameter list");
                 } else {
-                    pp_error(lx, &v[i].t.loc,
+                    lpc_pp_error(lx, &v[i].t.loc,
                              "expected ',' or ')' in macro parameter list, found \"%s\"",
                              tok_text(lx, &v[i]));
                 }
@@ -729,7 +729,7 @@ static void do_define(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_lo
         }
     }
 
-    m->body = pp_alloc(lx, (n - i + 1) * sizeof *m->body);
+    m->body = lpc_pp_alloc(lx, (n - i + 1) * sizeof *m->body);
     for (size_t j = i; j < n; j++) {
         pp_token_t t = v[j];
         t.flags &= (uint16_t)~PPF_BOL;
@@ -738,7 +738,7 @@ static void do_define(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_lo
         if (m->nparams >= 0 && (int)t.t.kind == PP_HASH) {
             int k = j + 1 < n && v[j + 1].id ? param_index(m, v[j + 1].id) : -1;
             if (k < 0) {
-                pp_error(lx, &t.t.loc, "'#' is not followed by a macro parameter");
+                lpc_pp_error(lx, &t.t.loc, "'#' is not followed by a macro parameter");
                 goto fail;
             }
             t.t.kind = (lpc_token_kind_t)PP_STRINGIFY;
@@ -754,12 +754,12 @@ static void do_define(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_lo
                          (int)m->body[m->nbody - 1].t.kind == PP_HASHHASH)) {
         const pp_token_t *bad = (int)m->body[0].t.kind == PP_HASHHASH
                                     ? &m->body[0] : &m->body[m->nbody - 1];
-        pp_error(lx, &bad->t.loc, "'##' cannot appear at either end of a macro expansion");
+        lpc_pp_error(lx, &bad->t.loc, "'##' cannot appear at either end of a macro expansion");
         goto fail;
     }
 
     if (name->macro && !same_definition(name->macro, m))
-        pp_warning(lx, &m->loc, "\"%s\" redefined (previous definition at %s:%d)",
+        lpc_pp_warning(lx, &m->loc, "\"%s\" redefined (previous definition at %s:%d)",
                    name->text, name->macro->loc.file, name->macro->loc.line);
     name->macro = m;
     goto out;
@@ -774,15 +774,15 @@ static void do_undef(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_loc
     pp_vec_t line = vec_get(lx);
     collect_line(lx, f, &line);
     if (line.n == 0) {
-        pp_error(lx, hash_loc, "no macro name given in #undef directive");
+        lpc_pp_error(lx, hash_loc, "no macro name given in #undef directive");
     } else if (line.v[0].id == NULL) {
-        pp_error(lx, &line.v[0].t.loc, "macro names must be identifiers");
+        lpc_pp_error(lx, &line.v[0].t.loc, "macro names must be identifiers");
     } else if (line.v[0].id->macro && line.v[0].id->macro->builtin) {
-        pp_error(lx, &line.v[0].t.loc, "cannot undefine builtin macro \"%s\"",
+        lpc_pp_error(lx, &line.v[0].t.loc, "cannot undefine builtin macro \"%s\"",
                  line.v[0].id->text);
     } else {
         if (line.n > 1)
-            pp_warning(lx, &line.v[1].t.loc, "extra tokens at end of #undef directive");
+            lpc_pp_warning(lx, &line.v[1].t.loc, "extra tokens at end of #undef directive");
         line.v[0].id->macro = NULL;
     }
     vec_release(lx, &line);
@@ -796,12 +796,12 @@ static void do_ifdef(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_loc
     collect_line(lx, f, &line);
     bool value = false;
     if (line.n == 0) {
-        pp_error(lx, hash_loc, "no macro name given in %s directive", dname);
+        lpc_pp_error(lx, hash_loc, "no macro name given in %s directive", dname);
     } else if (line.v[0].id == NULL) {
-        pp_error(lx, &line.v[0].t.loc, "macro names must be identifiers");
+        lpc_pp_error(lx, &line.v[0].t.loc, "macro names must be identifiers");
     } else {
         if (line.n > 1)
-            pp_warning(lx, &line.v[1].t.loc, "extra tokens at end of %s directive", dname);
+            lpc_pp_warning(lx, &line.v[1].t.loc, "extra tokens at end of %s directive", dname);
         value = (line.v[0].id->macro != NULL) == want_defined;
     }
     vec_release(lx, &line);
@@ -812,13 +812,13 @@ static void do_elif(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_loc)
 {
     pp_cond_t *c = file_cond(lx, f);
     if (c == NULL) {
-        pp_error(lx, hash_loc, "#elif without #if");
+        lpc_pp_error(lx, hash_loc, "#elif without #if");
         discard_line(lx, f);
         return;
     }
     if (c->seen_else) {
         if (!c->dead)
-            pp_error(lx, hash_loc, "#elif after #else");
+            lpc_pp_error(lx, hash_loc, "#elif after #else");
         c->skipping = true;
         discard_line(lx, f);
         return;
@@ -839,13 +839,13 @@ static void do_else(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_loc)
 {
     pp_cond_t *c = file_cond(lx, f);
     if (c == NULL) {
-        pp_error(lx, hash_loc, "#else without #if");
+        lpc_pp_error(lx, hash_loc, "#else without #if");
         discard_line(lx, f);
         return;
     }
     if (c->seen_else) {
         if (!c->dead)
-            pp_error(lx, hash_loc, "#else after #else");
+            lpc_pp_error(lx, hash_loc, "#else after #else");
         c->skipping = true;
         discard_line(lx, f);
         return;
@@ -860,7 +860,7 @@ static void do_endif(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_loc
 {
     pp_cond_t *c = file_cond(lx, f);
     if (c == NULL) {
-        pp_error(lx, hash_loc, "#endif without #if");
+        lpc_pp_error(lx, hash_loc, "#endif without #if");
         discard_line(lx, f);
         return;
     }
@@ -874,19 +874,19 @@ static void do_pragma(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_lo
     pp_vec_t line = vec_get(lx);
     collect_line(lx, f, &line);
     if (line.n == 0)
-        pp_warning(lx, hash_loc, "#pragma with no name");
+        lpc_pp_warning(lx, hash_loc, "#pragma with no name");
     for (size_t i = 0; i < line.n;) {
         pp_token_t *t = &line.v[i];
         if (t->id == NULL) {
-            pp_warning(lx, &t->t.loc, "malformed #pragma: expected a name, found \"%s\"",
+            lpc_pp_warning(lx, &t->t.loc, "malformed #pragma: expected a name, found \"%s\"",
                        tok_text(lx, t));
             break;
         }
         pp_ident_t *id = t->id;
         if (!(id->bits & PPI_PRAGMA_KNOWN)) {
-            pp_warning(lx, &t->t.loc, "unknown pragma \"%s\"", id->text);
+            lpc_pp_warning(lx, &t->t.loc, "unknown pragma \"%s\"", id->text);
         } else if (id->len > 3 && memcmp(id->text, "no_", 3) == 0) {
-            pp_ident_t *base = pp_intern(lx, id->text + 3, id->len - 3);
+            pp_ident_t *base = lpc_pp_intern(lx, id->text + 3, id->len - 3);
             base->bits &= (uint8_t)~PPI_PRAGMA_ON;
             id->bits |= PPI_PRAGMA_ON;
             if (strcmp(base->text, "warnings") == 0)
@@ -894,7 +894,7 @@ static void do_pragma(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_lo
         } else {
             char buf[64];
             snprintf(buf, sizeof buf, "no_%s", id->text);
-            pp_ident_t *neg = pp_lookup(lx, buf, strlen(buf));
+            pp_ident_t *neg = lpc_pp_lookup(lx, buf, strlen(buf));
             if (neg)
                 neg->bits &= (uint8_t)~PPI_PRAGMA_ON;
             id->bits |= PPI_PRAGMA_ON;
@@ -904,7 +904,7 @@ static void do_pragma(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_lo
         i++;
         if (i < line.n) {
             if (line.v[i].t.kind != LPC_TOK_COMMA) {
-                pp_warning(lx, &line.v[i].t.loc,
+                lpc_pp_warning(lx, &line.v[i].t.loc,
                            "malformed #pragma: expected ',', found \"%s\"",
                            tok_text(lx, &line.v[i]));
                 break;
@@ -919,12 +919,12 @@ static void do_message(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_l
                        bool is_error)
 {
     size_t len;
-    const char *text = pp_raw_rest_of_line(lx, f, &len);
+    const char *text = lpc_pp_raw_rest_of_line(lx, f, &len);
     const char *d = is_error ? "#error" : "#warning";
     if (is_error)
-        pp_error(lx, hash_loc, "%s%s%s", d, len ? " " : "", text);
+        lpc_pp_error(lx, hash_loc, "%s%s%s", d, len ? " " : "", text);
     else
-        pp_warning(lx, hash_loc, "%s%s%s", d, len ? " " : "", text);
+        lpc_pp_warning(lx, hash_loc, "%s%s%s", d, len ? " " : "", text);
 }
 
 /* ------------------------------------------------------------ #include */
@@ -934,7 +934,7 @@ static void do_message(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_l
 static bool charge_source(lpc_lexer_t *lx, const lpc_srcloc_t *loc, size_t len)
 {
     if (len > PP_MAX_SOURCE_BYTES - lx->source_bytes) {
-        pp_error(lx, loc, "more than %u MiB of source text in one compile",
+        lpc_pp_error(lx, loc, "more than %u MiB of source text in one compile",
                  PP_MAX_SOURCE_BYTES >> 20);
         return false;
     }
@@ -962,20 +962,20 @@ static void include_file(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash
                          const char *name, size_t len, bool angle)
 {
     if (len == 0) {
-        pp_error(lx, hash_loc, "empty file name in #include");
+        lpc_pp_error(lx, hash_loc, "empty file name in #include");
         return;
     }
     if (memchr(name, '\0', len) != NULL) {
-        pp_error(lx, hash_loc, "invalid file name in #include");
+        lpc_pp_error(lx, hash_loc, "invalid file name in #include");
         return;
     }
     if (lx->depth >= PP_MAX_INCLUDE_DEPTH) {
-        pp_error(lx, hash_loc, "#include nested too deeply (limit %d)",
+        lpc_pp_error(lx, hash_loc, "#include nested too deeply (limit %d)",
                  PP_MAX_INCLUDE_DEPTH);
         return;
     }
     if (lx->files_opened >= PP_MAX_FILES_OPENED) {
-        pp_error(lx, hash_loc, "too many #include files (limit %d)",
+        lpc_pp_error(lx, hash_loc, "too many #include files (limit %d)",
                  PP_MAX_FILES_OPENED);
         return;
     }
@@ -990,20 +990,20 @@ static void include_file(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash
                             hash_loc))
                 return;
     }
-    pp_error(lx, hash_loc, "cannot open include file \"%s\"",
-             pp_printable(lx, name, len));
+    lpc_pp_error(lx, hash_loc, "cannot open include file \"%s\"",
+             lpc_pp_printable(lx, name, len));
 }
 
 static void do_include(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_loc)
 {
-    int c = pp_raw_peek_char(lx, f);
+    int c = lpc_pp_raw_peek_char(lx, f);
     if (c == '"' || c == '<') {
         char close = c == '"' ? '"' : '>';
         size_t s = f->pos + 1, p = s;
         while (p < f->len && f->buf[p] != close && f->buf[p] != '\n')
             p++;
         if (p >= f->len || f->buf[p] != close) {
-            pp_error(lx, hash_loc, "missing terminating %c character in #include", close);
+            lpc_pp_error(lx, hash_loc, "missing terminating %c character in #include", close);
             discard_line(lx, f);
             return;
         }
@@ -1020,25 +1020,25 @@ static void do_include(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_l
     pp_vec_t out = vec_get(lx);
     for (;;) {
         pp_token_t t;
-        pp_get(lx, &t);
+        lpc_pp_get(lx, &t);
         if (t.t.kind == (lpc_token_kind_t)PP_EOD)
             break;
-        pp_vec_push(&out, &t);
+        lpc_pp_vec_push(&out, &t);
     }
     barrier_pop(lx, base);
 
     if (out.n >= 1 && out.v[0].t.kind == LPC_TOK_STRING) {
         if (out.n > 1)
-            pp_warning(lx, &out.v[1].t.loc, "extra tokens at end of #include directive");
+            lpc_pp_warning(lx, &out.v[1].t.loc, "extra tokens at end of #include directive");
         include_file(lx, f, hash_loc, out.v[0].t.text, out.v[0].t.len, false);
     } else if (out.n >= 1 && out.v[0].t.kind == LPC_TOK_LT) {
         size_t len = 0, i;
         for (i = 1; i < out.n && out.v[i].t.kind != LPC_TOK_GT; i++)
             len += out.v[i].spell_len + 1;
         if (i >= out.n) {
-            pp_error(lx, hash_loc, "missing terminating > character in #include");
+            lpc_pp_error(lx, hash_loc, "missing terminating > character in #include");
         } else {
-            char *name = pp_alloc(lx, len + 1);
+            char *name = lpc_pp_alloc(lx, len + 1);
             size_t o = 0;
             for (size_t j = 1; j < i; j++) {
                 if (j > 1 && (out.v[j].flags & PPF_SPACE))
@@ -1047,12 +1047,12 @@ static void do_include(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_l
                 o += out.v[j].spell_len;
             }
             if (i + 1 < out.n)
-                pp_warning(lx, &out.v[i + 1].t.loc,
+                lpc_pp_warning(lx, &out.v[i + 1].t.loc,
                            "extra tokens at end of #include directive");
             include_file(lx, f, hash_loc, name, o, true);
         }
     } else {
-        pp_error(lx, hash_loc, "#include expects \"FILENAME\" or <FILENAME>");
+        lpc_pp_error(lx, hash_loc, "#include expects \"FILENAME\" or <FILENAME>");
     }
     vec_release(lx, &out);
 }
@@ -1069,7 +1069,7 @@ static void directive(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_lo
     if (skipped)
         f->quiet = true;
     pp_token_t name;
-    pp_raw_next(lx, f, &name);
+    lpc_pp_raw_next(lx, f, &name);
     f->quiet = quiet;
     if (name.t.kind == (lpc_token_kind_t)PP_EOD)
         return;   /* "#" alone: the null directive */
@@ -1124,9 +1124,9 @@ static void directive(lpc_lexer_t *lx, pp_file_t *f, const lpc_srcloc_t *hash_lo
     case PP_DIR_PRAGMA: do_pragma(lx, f, hash_loc); break;
     default:
         if (name.id)
-            pp_error(lx, hash_loc, "unknown directive #%s", name.id->text);
+            lpc_pp_error(lx, hash_loc, "unknown directive #%s", name.id->text);
         else
-            pp_error(lx, hash_loc, "invalid directive \"#%s\"", tok_text(lx, &name));
+            lpc_pp_error(lx, hash_loc, "invalid directive \"#%s\"", tok_text(lx, &name));
         discard_line(lx, f);
         break;
     }
@@ -1138,10 +1138,10 @@ static void end_of_file(lpc_lexer_t *lx)
 {
     pp_file_t *f = &lx->files[lx->nfiles - 1];
     for (size_t i = f->cond_base; i < lx->nconds; i++)
-        pp_error(lx, &lx->conds[i].loc, "unterminated %s", lx->conds[i].opener);
+        lpc_pp_error(lx, &lx->conds[i].loc, "unterminated %s", lx->conds[i].opener);
     lx->nconds = f->cond_base;
     if (lx->nfiles == 1)
-        lx->eof_loc = pp_file_loc(f);
+        lx->eof_loc = lpc_pp_file_loc(f);
     if (f->counts_depth)
         lx->depth--;
     lx->nfiles--;
@@ -1159,16 +1159,16 @@ static void file_next(lpc_lexer_t *lx, pp_token_t *out)
         }
         pp_file_t *f = &lx->files[lx->nfiles - 1];
         if (skipping(lx, f)) {
-            if (!pp_skip_to_directive(f)) {
+            if (!lpc_pp_skip_to_directive(f)) {
                 end_of_file(lx);
                 continue;
             }
-            lpc_srcloc_t hash_loc = pp_file_loc(f);
+            lpc_srcloc_t hash_loc = lpc_pp_file_loc(f);
             hash_loc.col--;
             directive(lx, f, &hash_loc, true);
             continue;
         }
-        pp_raw_next(lx, f, out);
+        lpc_pp_raw_next(lx, f, out);
         if (out->t.kind == LPC_TOK_EOF) {
             end_of_file(lx);
             continue;
@@ -1189,7 +1189,7 @@ static void file_next(lpc_lexer_t *lx, pp_token_t *out)
 static const char *quote_spelling(lpc_lexer_t *lx, const char *text, size_t len,
                                   uint32_t *out_len)
 {
-    char *s = pp_alloc(lx, len * 4 + 3);
+    char *s = lpc_pp_alloc(lx, len * 4 + 3);
     size_t o = 0;
     s[o++] = '"';
     for (size_t i = 0; i < len; i++) {
@@ -1238,14 +1238,14 @@ static void builtin_token(lpc_lexer_t *lx, const pp_macro_t *m,
         t->t.text = NULL;
         t->t.len = 0;
         t->id = NULL;
-        t->spell = pp_strdup(lx, buf, (size_t)n);
+        t->spell = lpc_pp_strdup(lx, buf, (size_t)n);
         t->spell_len = (uint32_t)n;
     } else if (m->builtin == PP_BUILTIN_FILE) {
         make_string(lx, t, file, strlen(file));
     } else {
         const char *slash = strrchr(file, '/');
         size_t len = slash ? (size_t)(slash - file) + 1 : 0;
-        make_string(lx, t, len ? pp_strdup(lx, file, len) : "/", len ? len : 1);
+        make_string(lx, t, len ? lpc_pp_strdup(lx, file, len) : "/", len ? len : 1);
     }
 }
 
@@ -1257,7 +1257,7 @@ static void stringify(lpc_lexer_t *lx, const pp_token_t *toks, size_t n,
     size_t len = 0;
     for (size_t i = 0; i < n; i++)
         len += toks[i].spell_len + 1;
-    char *text = pp_alloc(lx, len + 1);
+    char *text = lpc_pp_alloc(lx, len + 1);
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         if ((int)toks[i].t.kind == PP_PLACEMARKER)
@@ -1279,19 +1279,19 @@ static bool paste(lpc_lexer_t *lx, const pp_token_t *lhs, const pp_token_t *rhs,
                   const lpc_srcloc_t *loc, pp_vec_t *out)
 {
     size_t len = (size_t)lhs->spell_len + rhs->spell_len;
-    char *buf = pp_alloc(lx, len + 1);
+    char *buf = lpc_pp_alloc(lx, len + 1);
     memcpy(buf, lhs->spell, lhs->spell_len);
     memcpy(buf + lhs->spell_len, rhs->spell, rhs->spell_len);
     buf[len] = '\0';
     pp_file_t tf;
-    pp_file_init(&tf, loc->file, "/", buf, len);
+    lpc_pp_file_init(&tf, loc->file, "/", buf, len);
     tf.fixed_loc = loc;
     pp_token_t t;
-    pp_raw_next(lx, &tf, &t);
+    lpc_pp_raw_next(lx, &tf, &t);
     if (t.t.kind == LPC_TOK_EOF || tf.pos != len || (t.flags & PPF_SPACE)) {
-        pp_error(lx, loc, "pasting \"%s\" and \"%s\" does not give a valid token",
-                 pp_printable(lx, lhs->spell, lhs->spell_len),
-                 pp_printable(lx, rhs->spell, rhs->spell_len));
+        lpc_pp_error(lx, loc, "pasting \"%s\" and \"%s\" does not give a valid token",
+                 lpc_pp_printable(lx, lhs->spell, lhs->spell_len),
+                 lpc_pp_printable(lx, rhs->spell, rhs->spell_len));
         pp_token_t r = *rhs;
         r.flags &= (uint16_t)~PPF_SPACE;
         return emit(lx, out, lhs) && emit(lx, out, &r);
@@ -1326,7 +1326,7 @@ static void args_mark(macro_args_t *a)
         size_t cap = a->capstart ? a->capstart * 2 : 8;
         size_t *s = realloc(a->start, cap * sizeof *s);
         if (s == NULL)
-            pp_oom();
+            lpc_pp_oom();
         a->start = s;
         a->capstart = cap;
     }
@@ -1357,7 +1357,7 @@ static bool collect_args(lpc_lexer_t *lx, const pp_macro_t *m,
         pp_token_t t;
         pp_read(lx, &t);
         if ((int)t.t.kind == PP_EOD || t.t.kind == LPC_TOK_EOF) {
-            pp_error(lx, &name->t.loc,
+            lpc_pp_error(lx, &name->t.loc,
                      "unterminated argument list invoking macro \"%s\"", m->name->text);
             return false;
         }
@@ -1383,7 +1383,7 @@ static bool collect_args(lpc_lexer_t *lx, const pp_macro_t *m,
     if (m->nparams == 0 && nargs == 1 && a->toks.n == 0)
         nargs = 0;
     if (nargs != m->nparams) {
-        pp_error(lx, &name->t.loc, "macro \"%s\" expects %d argument%s, but %d given",
+        lpc_pp_error(lx, &name->t.loc, "macro \"%s\" expects %d argument%s, but %d given",
                  m->name->text, m->nparams, m->nparams == 1 ? "" : "s", nargs);
         return false;
     }
@@ -1398,7 +1398,7 @@ static void expand_arg(lpc_lexer_t *lx, const pp_token_t *toks, size_t n,
     if (lx->expand_nesting >= PP_MAX_EXPAND_NESTING) {
         if (!lx->nesting_reported) {
             lx->nesting_reported = true;
-            pp_error(lx, loc, "macro arguments nested too deeply (limit %d)",
+            lpc_pp_error(lx, loc, "macro arguments nested too deeply (limit %d)",
                      PP_MAX_EXPAND_NESTING);
         }
         for (size_t i = 0; i < n; i++)
@@ -1409,11 +1409,11 @@ static void expand_arg(lpc_lexer_t *lx, const pp_token_t *toks, size_t n,
     lx->expand_nesting++;
     pp_vec_t in = vec_get(lx);
     for (size_t i = 0; i < n; i++)
-        pp_vec_push(&in, &toks[i]);
+        lpc_pp_vec_push(&in, &toks[i]);
     size_t base = barrier_push(lx, &in, loc);
     for (;;) {
         pp_token_t t;
-        pp_get(lx, &t);
+        lpc_pp_get(lx, &t);
         if ((int)t.t.kind == PP_EOD || !emit(lx, out, &t))
             break;
     }
@@ -1428,7 +1428,7 @@ static const pp_vec_t *arg_expanded(lpc_lexer_t *lx, macro_args_t *a, int nparam
         a->expanded = calloc((size_t)nparams, sizeof *a->expanded);
         a->have_expanded = calloc((size_t)nparams, sizeof *a->have_expanded);
         if (a->expanded == NULL || a->have_expanded == NULL)
-            pp_oom();
+            lpc_pp_oom();
     }
     if (!a->have_expanded[k]) {
         a->have_expanded[k] = true;
@@ -1548,7 +1548,7 @@ static bool expand(lpc_lexer_t *lx, pp_macro_t *m, const pp_token_t *name)
         pp_token_t t;
         builtin_token(lx, m, name, &t);
         pp_vec_t v = vec_get(lx);
-        pp_vec_push(&v, &t);
+        lpc_pp_vec_push(&v, &t);
         ctx_push(lx, &v, NULL, false, NULL);
         return true;
     }
@@ -1575,7 +1575,7 @@ static bool expand(lpc_lexer_t *lx, pp_macro_t *m, const pp_token_t *name)
     return true;
 }
 
-void pp_get(lpc_lexer_t *lx, pp_token_t *out)
+void lpc_pp_get(lpc_lexer_t *lx, pp_token_t *out)
 {
     /* No context left: the previous top-level macro use is consumed, so
      * the next one starts a fresh per-use budget. */
@@ -1603,8 +1603,8 @@ void pp_get(lpc_lexer_t *lx, pp_token_t *out)
 
 static void add_builtin(lpc_lexer_t *lx, const char *name, int kind)
 {
-    pp_ident_t *id = pp_intern(lx, name, strlen(name));
-    pp_macro_t *m = pp_alloc(lx, sizeof *m);
+    pp_ident_t *id = lpc_pp_intern(lx, name, strlen(name));
+    pp_macro_t *m = lpc_pp_alloc(lx, sizeof *m);
     memset(m, 0, sizeof *m);
     m->name = id;
     m->nparams = -1;
@@ -1626,7 +1626,7 @@ static void tb_add(textbuf_t *b, const char *s, size_t len)
             cap *= 2;
         char *p = realloc(b->s, cap);
         if (p == NULL)
-            pp_oom();
+            lpc_pp_oom();
         b->s = p;
         b->cap = cap;
     }
@@ -1669,17 +1669,17 @@ static char *predefines(lpc_lexer_t *lx, size_t *len)
     return b.s;
 }
 
-bool pp_init(lpc_lexer_t *lx, const char *path)
+bool lpc_pp_init(lpc_lexer_t *lx, const char *path)
 {
     size_t ndirs = 0;
     for (const char *const *d = lx->opts.include_dirs; d && *d; d++)
         ndirs++;
-    const char **dirs = pp_alloc(lx, (ndirs + 1) * sizeof *dirs);
+    const char **dirs = lpc_pp_alloc(lx, (ndirs + 1) * sizeof *dirs);
     for (size_t i = 0; i < ndirs; i++) {
         pp_ident_t *p = normalize_path(lx, "", lx->opts.include_dirs[i],
                                        strlen(lx->opts.include_dirs[i]));
         if (p->len > 1) {
-            char *s = pp_alloc(lx, p->len + 2);
+            char *s = lpc_pp_alloc(lx, p->len + 2);
             memcpy(s, p->text, p->len);
             s[p->len] = '/';
             s[p->len + 1] = '\0';
@@ -1702,7 +1702,7 @@ bool pp_init(lpc_lexer_t *lx, const char *path)
     size_t len;
     char *buf = read_source(lx, main->text, &len);
     if (buf == NULL) {
-        pp_error(lx, &none, "cannot open source file \"%s\"", main->text);
+        lpc_pp_error(lx, &none, "cannot open source file \"%s\"", main->text);
         return false;
     }
     note_file_read(lx, main);
@@ -1718,7 +1718,7 @@ bool pp_init(lpc_lexer_t *lx, const char *path)
         buf = read_source(lx, ai->text, &len);
         if (buf == NULL) {
             lpc_srcloc_t l = {ai->text, 0, 0};
-            pp_error(lx, &l, "cannot open auto-include file \"%s\"", ai->text);
+            lpc_pp_error(lx, &l, "cannot open auto-include file \"%s\"", ai->text);
         } else {
             lpc_srcloc_t l = {ai->text, 0, 0};
             note_file_read(lx, ai);
@@ -1730,11 +1730,11 @@ bool pp_init(lpc_lexer_t *lx, const char *path)
     }
 
     buf = predefines(lx, &len);
-    push_file(lx, pp_intern(lx, "<predefined>", 12)->text, buf, len, false);
+    push_file(lx, lpc_pp_intern(lx, "<predefined>", 12)->text, buf, len, false);
     return true;
 }
 
-void pp_fini(lpc_lexer_t *lx)
+void lpc_pp_fini(lpc_lexer_t *lx)
 {
     while (lx->nctx > 0)
         ctx_pop(lx);

@@ -5,14 +5,15 @@
  *
  * Pipeline, bottom to top:
  *
- *   file bytes --pp_raw_next--> pp tokens (one file frame, no macros)
- *              --pp_file_next--> directives executed, false branches skipped,
- *                                include frames pushed and popped
- *              --pp_get-------> macros expanded (context stack)
- *              --cook---------> adjacent strings joined, "( {" -> "({",
- *                                "( [" -> "([", "( :" -> "(:", ": )" -> ":)",
- *                                stray characters reported
- *              --ring---------> lpc_lexer_next / lpc_lexer_peek
+ *   file bytes
+ *     -> lpc_pp_raw_next: pp tokens of one file frame, no macros
+ *     -> file_next:       directives executed, false branches skipped,
+ *                         include frames pushed and popped
+ *     -> lpc_pp_get:      macros expanded (context stack)
+ *     -> cook_next:       adjacent strings joined, "( {" -> "({",
+ *                         "( [" -> "([", "( :" -> "(:", ": )" -> ":)",
+ *                         stray characters reported
+ *     -> ring:            lpc_lexer_next / lpc_lexer_peek
  *
  * Memory: token text, interned names, macro definitions and file names
  * live in one arena freed by lpc_lexer_close; file buffers are kept for
@@ -202,56 +203,56 @@ struct lpc_lexer {
 
 /* ---- lpc_lex.c: memory, names, the tokenizer, diagnostics ---------- */
 /* Allocation failure is fatal, as everywhere in the LPC library. */
-void pp_oom(void)
+void lpc_pp_oom(void)
 #if defined(__GNUC__)
     __attribute__((noreturn))
 #endif
     ;
-void *pp_alloc(lpc_lexer_t *lx, size_t size);
-const char *pp_strdup(lpc_lexer_t *lx, const char *s, size_t len);
-pp_ident_t *pp_intern(lpc_lexer_t *lx, const char *text, size_t len);
-pp_ident_t *pp_lookup(const lpc_lexer_t *lx, const char *text, size_t len);
+void *lpc_pp_alloc(lpc_lexer_t *lx, size_t size);
+const char *lpc_pp_strdup(lpc_lexer_t *lx, const char *s, size_t len);
+pp_ident_t *lpc_pp_intern(lpc_lexer_t *lx, const char *text, size_t len);
+pp_ident_t *lpc_pp_lookup(const lpc_lexer_t *lx, const char *text, size_t len);
 /* The next token of frame f (PP_EOD ends a directive line, LPC_TOK_EOF
  * the buffer).  Errors in literals are reported unless f->quiet. */
-void pp_raw_next(lpc_lexer_t *lx, pp_file_t *f, pp_token_t *out);
+void lpc_pp_raw_next(lpc_lexer_t *lx, pp_file_t *f, pp_token_t *out);
 /* Skips a false conditional branch: returns true with f->pos just after
  * the '#' of the next directive line, or false at the end of f. */
-bool pp_skip_to_directive(pp_file_t *f);
+bool lpc_pp_skip_to_directive(pp_file_t *f);
 /* The rest of the directive line as raw text (continuations joined,
  * outer whitespace trimmed), consuming it and its newline. */
-const char *pp_raw_rest_of_line(lpc_lexer_t *lx, pp_file_t *f, size_t *len);
+const char *lpc_pp_raw_rest_of_line(lpc_lexer_t *lx, pp_file_t *f, size_t *len);
 /* Skips spaces/tabs/comments on the directive line; returns the next
  * byte (0 at end of line) without consuming it. */
-int pp_raw_peek_char(lpc_lexer_t *lx, pp_file_t *f);
-void pp_file_init(pp_file_t *f, const char *path, const char *dir,
+int lpc_pp_raw_peek_char(lpc_lexer_t *lx, pp_file_t *f);
+void lpc_pp_file_init(pp_file_t *f, const char *path, const char *dir,
                   const char *buf, size_t len);
-lpc_srcloc_t pp_file_loc(const pp_file_t *f);
-void pp_vdiag(lpc_lexer_t *lx, lpc_diag_severity_t sev,
+lpc_srcloc_t lpc_pp_file_loc(const pp_file_t *f);
+void lpc_pp_vdiag(lpc_lexer_t *lx, lpc_diag_severity_t sev,
               const lpc_srcloc_t *loc, const char *fmt, va_list ap)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 0)))
 #endif
     ;
-void pp_error(lpc_lexer_t *lx, const lpc_srcloc_t *loc, const char *fmt, ...)
+void lpc_pp_error(lpc_lexer_t *lx, const lpc_srcloc_t *loc, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-void pp_warning(lpc_lexer_t *lx, const lpc_srcloc_t *loc, const char *fmt, ...)
+void lpc_pp_warning(lpc_lexer_t *lx, const lpc_srcloc_t *loc, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
 /* Quotes bytes for a message: printable ASCII as is, others as \xHH. */
-const char *pp_printable(lpc_lexer_t *lx, const char *s, size_t len);
+const char *lpc_pp_printable(lpc_lexer_t *lx, const char *s, size_t len);
 
 /* ---- lpc_preproc.c: files, directives, macros ---------------------- */
-bool pp_init(lpc_lexer_t *lx, const char *path);
-void pp_fini(lpc_lexer_t *lx);
+bool lpc_pp_init(lpc_lexer_t *lx, const char *path);
+void lpc_pp_fini(lpc_lexer_t *lx);
 /* The next macro-expanded token of the whole compile (LPC_TOK_EOF at the
  * end, repeatedly). */
-void pp_get(lpc_lexer_t *lx, pp_token_t *out);
+void lpc_pp_get(lpc_lexer_t *lx, pp_token_t *out);
 
-void pp_vec_push(pp_vec_t *v, const pp_token_t *t);
+void lpc_pp_vec_push(pp_vec_t *v, const pp_token_t *t);
 
 #endif /* LPC_PREPROC_H */
