@@ -46,6 +46,7 @@
 #define CONFIG_DEFAULT_MASTER          "/secure/master.c"
 #define CONFIG_DEFAULT_SIMUL_EFUN      "/secure/simul_efun.c"
 #define CONFIG_DEFAULT_HEARTBEAT_MS    2000
+#define CONFIG_DEFAULT_RESET_INTERVAL  3600
 #define CONFIG_DEFAULT_MAX_CONNECTIONS 1000
 #define CONFIG_DEFAULT_MAX_INPUT_LINE  4096
 #define CONFIG_DEFAULT_MAX_OUTPUT      (1024 * 1024)
@@ -63,7 +64,8 @@ typedef enum value_kind {
     KIND_INT,           /* plain decimal integer */
     KIND_SIZE,          /* decimal integer with optional K/M/G suffix */
     KIND_WORD,          /* one word: no blanks, not starting with '-' */
-    KIND_BOOL           /* on/off (also yes/no, true/false) */
+    KIND_BOOL,          /* on/off (also yes/no, true/false) */
+    KIND_NAMES          /* comma-separated names of letters, lower-cased */
 } value_kind_t;
 
 typedef struct key_spec {
@@ -91,6 +93,8 @@ static const key_spec_t config_keys[] = {
       "a file inside the mudlib, such as /secure/simul_efun.c" },
     { "heartbeat interval", KIND_INT, FIELD(heartbeat_ms), 1, 3600000,
       "an integer number of milliseconds 1-3600000" },
+    { "reset interval", KIND_INT, FIELD(reset_interval), 0, 31536000,
+      "an integer number of seconds 0-31536000 (0 = never)" },
     { "max connections", KIND_INT, FIELD(max_connections), 1, 1000000,
       "an integer 1-1000000" },
     { "max input line length", KIND_SIZE, FIELD(max_input_line),
@@ -114,6 +118,8 @@ static const key_spec_t config_keys[] = {
       "an integer number of seconds 0-604800 (0 = only on demand)" },
     { "git timeout", KIND_INT, FIELD(git_timeout), 1, 3600,
       "an integer number of seconds 1-3600" },
+    { "admins", KIND_NAMES, FIELD(admins), 0, 0,
+      "character names of letters, separated by commas" },
 };
 
 #define CONFIG_KEY_COUNT (sizeof config_keys / sizeof config_keys[0])
@@ -263,6 +269,7 @@ int config_set_defaults(driver_config_t *cfg, const char *base_dir)
     cfg->port = CONFIG_DEFAULT_PORT;
     cfg->bind_address = NULL;
     cfg->heartbeat_ms = CONFIG_DEFAULT_HEARTBEAT_MS;
+    cfg->reset_interval = CONFIG_DEFAULT_RESET_INTERVAL;
     cfg->max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
     cfg->max_input_line = CONFIG_DEFAULT_MAX_INPUT_LINE;
     cfg->max_output_buffer = CONFIG_DEFAULT_MAX_OUTPUT;
@@ -273,6 +280,7 @@ int config_set_defaults(driver_config_t *cfg, const char *base_dir)
     cfg->git_branch = NULL;
     cfg->git_update_interval = 0;
     cfg->git_timeout = CONFIG_DEFAULT_GIT_TIMEOUT;
+    cfg->admins = NULL;
     return 0;
 fail:
     config_free(cfg);
@@ -292,10 +300,51 @@ void config_free(driver_config_t *cfg)
     free(cfg->simul_efun_file);
     free(cfg->git_remote);
     free(cfg->git_branch);
+    free(cfg->admins);
     memset(cfg, 0, sizeof *cfg);
 }
 
 /* ------------------------------------------------------------ values */
+
+/* "Alice, bob" -> "alice,bob": names of ASCII letters separated by
+ * commas, blanks around them ignored.  NULL for an empty name, any other
+ * character, or out of memory (the value is short: the caller reports
+ * it as a bad value). */
+static char *parse_names(const char *value)
+{
+    char *out = malloc(strlen(value) + 1);
+    size_t n = 0, name_len = 0;
+    if (out == NULL)
+        return NULL;
+    for (const char *p = value;; p++) {
+        char c = *p;
+        if (c == ' ' || c == '\t')
+            continue;
+        if (c == ',' || c == '\0') {
+            if (name_len == 0) {
+                free(out);
+                return NULL;
+            }
+            if (c == '\0')
+                break;
+            out[n++] = ',';
+            name_len = 0;
+            continue;
+        }
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+            free(out);
+            return NULL;
+        }
+        if (name_len > 0 && p > value && (p[-1] == ' ' || p[-1] == '\t')) {
+            free(out);             /* "al ice": a blank inside a name */
+            return NULL;
+        }
+        out[n++] = (char)(c | 0x20);
+        name_len++;
+    }
+    out[n] = '\0';
+    return out;
+}
 
 typedef enum number_status {
     NUMBER_OK,
@@ -486,6 +535,13 @@ static int apply_value(parse_ctx_t *pc, driver_config_t *cfg,
         s = strdup(value);
         if (s == NULL)
             return fail(pc, "out of memory");
+        set_string(cfg, k, s);
+        return 0;
+    case KIND_NAMES:
+        s = parse_names(value);
+        if (s == NULL)
+            return fail(pc, "bad value '%.200s' for '%s': expected %s",
+                        value, k->name, k->expected);
         set_string(cfg, k, s);
         return 0;
     case KIND_INT:

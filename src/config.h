@@ -26,6 +26,8 @@ typedef struct driver_config {
     char  *master_file;        /* "master file", mudlib-relative */
     char  *simul_efun_file;    /* "simul_efun file", mudlib-relative */
     int    heartbeat_ms;       /* "heartbeat interval" in ms, default 2000 */
+    int    reset_interval;     /* "reset interval" in s between reset() calls,
+                                * 0 = never; default 3600 */
     int    max_connections;    /* "max connections", default 1000 */
     size_t max_input_line;     /* "max input line length" in bytes, default 4096 */
     size_t max_output_buffer;  /* "max output buffered" per connection, default 1 MiB */
@@ -39,6 +41,10 @@ typedef struct driver_config {
     char  *git_branch;         /* "git branch": NULL = the checkout's upstream */
     int    git_update_interval;/* "git update interval" in s, 0 = on demand only */
     int    git_timeout;        /* "git timeout" in s for a whole update, default 120 */
+    char  *admins;             /* "admins": character names, lower case,
+                                * joined by ","; NULL = none.  The driver
+                                * does not use it: the mudlib's master
+                                * reads the line from neolith.conf */
 } driver_config_t;
 
 /* Fills cfg with the defaults (paths relative to `base_dir`, which may be

@@ -36,8 +36,10 @@
 #include "backend.h"
 #include "comm.h"
 #include "config.h"
+#include "efuns_driver.h"
 #include "log.h"
 #include "mcp.h"
+#include "mudlib_path.h"
 
 #include "lpc/lpc_runtime.h"
 
@@ -176,6 +178,16 @@ int driver_run_lpc(const driver_options_t *opts)
     ro.report_error = run_report_error;
     ro.report_ctx = &rs;
     lpc_vm_t *vm = lpc_runtime_init(&ro);
+    /* the driver's efuns (files, saves, crypt, JSON), sandboxed to the
+     * same root the program is read from */
+    driver_efuns_register_all();
+    if (mudlib_path_set_root(root) != 0) {
+        fprintf(stderr, "neolith: cannot use the mudlib %s: %s\n", root, strerror(errno));
+        lpc_runtime_shutdown(vm);
+        if (have_cfg)
+            config_free(&cfg);
+        return 2;
+    }
 
     int status;
     rs.loading = true;

@@ -32,3 +32,26 @@ src_libdriver_a_SOURCES += \
 	src/mcp_driver_provider.h src/mcp_driver_provider.c
 src_libdriver_a_CFLAGS += $(JANSSON_CFLAGS)
 DRIVER_LDADD += $(JANSSON_LIBS)
+
+# Driver efuns (docs/manual/driver-efuns.md): the file sandbox, file
+# efuns, save/restore in the MudOS .o format, crypt (libcrypt), JSON
+# (jansson, flags above).
+src_libdriver_a_SOURCES += \
+	src/efuns_driver.h \
+	src/mudlib_path.h src/mudlib_path.c \
+	src/efun_files.c \
+	src/save_format.h src/save_format.c src/efun_save.c \
+	src/efun_crypt.c \
+	src/efun_json.c
+src_libdriver_a_CFLAGS += $(LIBCRYPT_CFLAGS)
+DRIVER_LDADD += $(LIBCRYPT_LIBS)
+
+# The LPC runtime application (src/lpc_app.h): the world (environment,
+# inventory), livings and commands, interactive users, messages, timers.
+src_libdriver_a_SOURCES += \
+	src/lpc_app.h src/lpc_app.c \
+	src/world.h src/world.c \
+	src/commands.h src/commands.c \
+	src/interactive.h src/interactive.c \
+	src/messages.h src/messages.c \
+	src/callouts.h src/callouts.c

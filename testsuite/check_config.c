@@ -647,6 +647,29 @@ START_TEST(test_port_out_of_range_is_reported)
 }
 END_TEST
 
+START_TEST(test_reset_interval_is_read_and_defaults_to_an_hour)
+{
+    driver_config_t cfg;
+    load_ok("", &cfg);
+    ck_assert_int_eq(cfg.reset_interval, 3600);
+    config_free(&cfg);
+    load_ok("reset interval: 0\n", &cfg);
+    ck_assert_int_eq(cfg.reset_interval, 0);
+    config_free(&cfg);
+    load_ok("reset interval: 90\n", &cfg);
+    ck_assert_int_eq(cfg.reset_interval, 90);
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_reset_interval_out_of_range_is_reported)
+{
+    expect_error("reset interval: -1\n",
+                 "1: value '-1' for 'reset interval' is out of range: "
+                 "expected an integer number of seconds 0-31536000 (0 = never)");
+}
+END_TEST
+
 START_TEST(test_heartbeat_out_of_range_is_reported)
 {
     expect_error("heartbeat interval: 0\n",
@@ -1415,6 +1438,36 @@ START_TEST(test_shipped_example_config_leaves_git_update_off)
 }
 END_TEST
 
+/* ------------------------------------------------------------ admins */
+/* "admins" is read by the mudlib's master, not the driver; the driver
+ * still checks it so a typo is caught at start-up. */
+
+START_TEST(test_admins_are_lower_cased_and_joined_by_commas)
+{
+    driver_config_t cfg;
+    ck_assert_int_eq(config_set_defaults(&cfg, tmp_dir), 0);
+    ck_assert_ptr_null(cfg.admins);
+    config_free(&cfg);
+    load_ok("admins: Alice, bob ,CAROL\n", &cfg);
+    ck_assert_str_eq(cfg.admins, "alice,bob,carol");
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_admins_that_are_not_names_are_a_bad_value)
+{
+    expect_error("admins: alice,,bob\n",
+                 "1: bad value 'alice,,bob' for 'admins': expected character "
+                 "names of letters, separated by commas");
+    expect_error("admins: al ice\n",
+                 "1: bad value 'al ice' for 'admins': expected character "
+                 "names of letters, separated by commas");
+    expect_error("admins: root1\n",
+                 "1: bad value 'root1' for 'admins': expected character "
+                 "names of letters, separated by commas");
+}
+END_TEST
+
 START_TEST(test_git_update_that_is_not_on_or_off_is_a_bad_value)
 {
     expect_error("git update: sometimes\n",
@@ -1692,6 +1745,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_git_keys_are_read);
     tcase_add_test(tc, test_shipped_example_config_leaves_git_update_off);
     tcase_add_test(tc, test_git_update_that_is_not_on_or_off_is_a_bad_value);
+    tcase_add_test(tc, test_admins_are_lower_cased_and_joined_by_commas);
+    tcase_add_test(tc, test_admins_that_are_not_names_are_a_bad_value);
     tcase_add_test(tc, test_git_remote_and_branch_must_be_one_word);
     tcase_add_test(tc, test_git_remote_and_branch_may_not_start_with_a_dash);
     tcase_add_test(tc, test_git_remote_without_value_is_reported);
@@ -1708,6 +1763,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_shipped_example_config_states_the_mcp_defaults);
     tcase_add_test(tc, test_mcp_telnet_that_is_not_on_or_off_is_a_bad_value);
     tcase_add_test(tc, test_mcp_max_line_out_of_range_is_reported);
+    tcase_add_test(tc, test_reset_interval_is_read_and_defaults_to_an_hour);
+    tcase_add_test(tc, test_reset_interval_out_of_range_is_reported);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -177,3 +177,28 @@ endif
 EXTRA_DIST += testsuite/mcp/package.json testsuite/mcp/package-lock.json \
 	testsuite/mcp/run.sh testsuite/mcp/lib.mjs testsuite/mcp/sdk_v1.mjs \
 	testsuite/mcp/sdk_v2.mjs testsuite/mcp/raw.mjs
+
+# ---------------------------------------------------------------- mudlib_path
+# The file sandbox (src/mudlib_path.c) with real temp folders and symbolic
+# links pointing inside and outside the root, and the atomic write of the
+# save efuns.  The efuns themselves are tested by the LPC programs
+# testsuite/lpc/driver_{files,save,crypt,json}.c.
+if HAVE_CHECK
+check_PROGRAMS += testsuite/check_mudlib_path
+testsuite_check_mudlib_path_SOURCES = testsuite/check_mudlib_path.c
+testsuite_check_mudlib_path_CFLAGS = $(DRIVER_TEST_CFLAGS)
+testsuite_check_mudlib_path_LDADD = $(DRIVER_TEST_LDADD)
+TESTS += testsuite/check_mudlib_path
+endif
+
+# ---------------------------------------------------------------- LPC runtime
+# End-to-end tests of the LPC application (src/lpc_app.h): src/neolith on
+# the test mudlib testsuite/mudlib_rt/, played over telnet sockets.
+if HAVE_CHECK
+check_PROGRAMS += testsuite/check_runtime_e2e
+testsuite_check_runtime_e2e_SOURCES = testsuite/check_runtime_e2e.c
+testsuite_check_runtime_e2e_CFLAGS = $(DRIVER_TEST_CFLAGS)
+testsuite_check_runtime_e2e_LDADD = $(DRIVER_TEST_LDADD)
+TESTS += testsuite/check_runtime_e2e
+endif
+EXTRA_DIST += testsuite/mudlib_rt

@@ -308,6 +308,8 @@ void lpc_object_destruct(lpc_vm_t *vm, lpc_object_t *o)
 {
     if (o->flags & LPC_OBJ_DESTRUCTED)
         return;
+    if (vm->destruct_hook != NULL)
+        vm->destruct_hook(vm, o);
     o->flags |= LPC_OBJ_DESTRUCTED;
     if (vm->master == o)
         vm->master = NULL;

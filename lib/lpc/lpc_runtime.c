@@ -177,6 +177,7 @@ lpc_vm_t *lpc_runtime_init(const lpc_runtime_options_t *opts)
         vm->max_frames = opts->max_call_depth;
     vm->output = opts->output;
     vm->output_ctx = opts->output_ctx;
+    vm->destruct_hook = opts->destruct_hook;
 
     runtime_hooks_t *h = lpc_calloc(1, sizeof *h);
     h->report_error = opts->report_error;

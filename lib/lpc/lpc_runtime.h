@@ -47,6 +47,9 @@ typedef struct lpc_runtime_options {
     void *report_ctx;
     lpc_diag_fn diag;                 /* compile diagnostics; NULL: stderr */
     void *diag_ctx;
+    /* Told of every destruct before the object is marked (NULL: none);
+     * must not run LPC code.  See lpc_vm_t.destruct_hook. */
+    void (*destruct_hook)(lpc_vm_t *vm, lpc_object_t *ob);
 } lpc_runtime_options_t;
 
 /* Registers the efuns (core and standard; once per process) and makes a

@@ -122,6 +122,10 @@ struct lpc_vm {
     lpc_diag_fn diag;              /* compile diagnostics; NULL: stderr */
     void *diag_ctx;
     void *runtime_data;            /* lpc_runtime.c's state */
+    /* Called by lpc_object_destruct before the object is marked
+     * destructed (NULL: none): the driver drops its own references
+     * (environment, interactive, call_outs).  Must not run LPC code. */
+    void (*destruct_hook)(lpc_vm_t *vm, lpc_object_t *ob);
 };
 
 lpc_vm_t *lpc_vm_new(void);

@@ -310,6 +310,10 @@ await check('H_a_telnet_login_is_logged_to_the_session', async () => {
   const port = await freePort();
   const s = rawSession({ conf: makeConfig(`mcp telnet: on\nport: ${port}\nbind address: 127.0.0.1\n`) });
   await s.initialize();
+  // The server reads stdin on a worker and accepts telnet on the loop: a
+  // ping answered proves `notifications/initialized` (sent just before)
+  // was processed, so the login event is no longer held back (C6).
+  await s.request('ping', {});
   const sock = net.connect(port, '127.0.0.1');
   await new Promise((resolve, reject) => { sock.on('connect', resolve); sock.on('error', reject); });
   const m = await s.waitFor((x) => x.method === 'notifications/message');

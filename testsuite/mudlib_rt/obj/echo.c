@@ -1,0 +1,1 @@
+// Loaded by the sandbox test: proves the file was readable.
