@@ -159,6 +159,46 @@ static bool stacks_are_empty(void)
     return vm->sp == vm->stack && vm->nframes == 0 && vm->handler == NULL;
 }
 
+/* ------------------------------------------------------------ master */
+
+START_TEST(test_destruct_refuses_the_master_and_simul_efun_objects)
+{
+    set_file("/master.c", "int ping() { return 1; }\n");
+    set_file("/sefun.c", "int helper() { return 2; }\n");
+    set_file("/killer.c",
+             "int kill(string path) { destruct(find_object(path)); return 1; }\n"
+             "int try_kill(string path) {\n"
+             "  string err = catch(kill(path));\n"
+             "  return err && strsrch(err, \"refusing to destruct\") >= 0;\n"
+             "}\n"
+             "int kill_other() { return kill(\"/other\"); }\n");
+    set_file("/other.c", "int x;\n");
+    lpc_object_t *master = load("/master.c");
+    lpc_object_t *sefun = load("/sefun.c");
+    vm->master = master;
+    vm->simul_efun = sefun;
+    lpc_object_t *killer = load("/killer.c");
+    load("/other.c");
+
+    lpc_value_t arg = lpc_value_string(lpc_string_from_cstr("/master"));
+    lpc_value_t r;
+    ck_assert(lpc_runtime_call(vm, killer, "try_kill", &arg, 1, &r, NULL));
+    ck_assert_int_eq(r.u.i, 1);
+    lpc_value_release(&arg);
+    arg = lpc_value_string(lpc_string_from_cstr("/sefun"));
+    ck_assert(lpc_runtime_call(vm, killer, "try_kill", &arg, 1, &r, NULL));
+    ck_assert_int_eq(r.u.i, 1);
+    lpc_value_release(&arg);
+    ck_assert(!lpc_object_is_destructed(master));
+    ck_assert(!lpc_object_is_destructed(sefun));
+    ck_assert_int_eq(call_int(master, "ping"), 1);
+    /* any other object still goes */
+    ck_assert_int_eq(call_int(killer, "kill_other"), 1);
+    ck_assert_ptr_null(lpc_object_find(vm, "/other"));
+    ck_assert(stacks_are_empty());
+}
+END_TEST
+
 /* ------------------------------------------------------------ codegen */
 
 START_TEST(test_constants_are_folded)
@@ -666,6 +706,7 @@ static Suite *lpc_vm_suite(void)
     TCase *tc = tcase_create("codegen");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_constants_are_folded);
+    tcase_add_test(tc, test_destruct_refuses_the_master_and_simul_efun_objects);
     tcase_add_test(tc, test_small_constants_are_immediate_operands);
     tcase_add_test(tc, test_locals_live_in_slots_reused_by_blocks);
     tcase_add_test(tc, test_calls_bind_to_their_kind);

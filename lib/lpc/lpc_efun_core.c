@@ -137,12 +137,26 @@ static void efun_clone_object(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_va
         *ret = lpc_value_object(o);          /* the new reference moves */
 }
 
+/*
+** destruct(ob).  The master and simul_efun objects are refused: without
+** them the driver would stop asking valid_read/valid_write and new logins
+** would fail.  They are replaced the update way (lpc_runtime_update),
+** which re-points the VM at the new object.
+*/
 static void efun_destruct(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t *ret)
 {
     (void)nargs;
     (void)ret;
-    if (args[0].type == LPC_T_OBJECT)
-        lpc_object_destruct(vm, args[0].u.o);
+    if (args[0].type != LPC_T_OBJECT)
+        return;
+    lpc_object_t *o = args[0].u.o;
+    if (o == vm->master)
+        lpc_error(vm, "destruct: refusing to destruct the master object %s "
+                  "(update it instead)", o->name->data);
+    if (o == vm->simul_efun)
+        lpc_error(vm, "destruct: refusing to destruct the simul_efun object %s "
+                  "(update it instead)", o->name->data);
+    lpc_object_destruct(vm, o);
 }
 
 static void efun_file_name(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t *ret)
