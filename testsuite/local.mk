@@ -41,6 +41,16 @@ AM_TESTS_ENVIRONMENT = CK_DEFAULT_TIMEOUT=120; export CK_DEFAULT_TIMEOUT;
 # against the poll backend and under TSan).
 check-async:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(ASYNC_TESTS)"
+
+# `make check-threads`: every suite whose code runs worker threads (CI
+# runs these under ThreadSanitizer).
+THREAD_TESTS = $(ASYNC_TESTS) \
+	testsuite/check_backend \
+	testsuite/check_console \
+	testsuite/check_mcp \
+	testsuite/check_git_update
+check-threads:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(THREAD_TESTS)"
 else
 check-local:
 	@echo "Check (libcheck) was not found by configure: install it (Debian: apt-get install check) and re-run ./configure" >&2; exit 1
