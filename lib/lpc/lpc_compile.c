@@ -998,7 +998,9 @@ static uint16_t compile_incdec(comp_t *c, lpc_node_t *n, bool want)
              (uint32_t)idx | (uint32_t)mode << 16, want ? 1 : 0);
         return type;
     }
-    if (lhs->kind == LPC_N_INDEX && !(lhs->flags & LPC_NF_REVERSE)) {
+    if (lhs->kind == LPC_N_INDEX) {
+        if (lhs->flags & LPC_NF_REVERSE)
+            mode |= LPC_INCDEC_REVERSE;
         compile_container(c, lhs->a);
         compile_expr(c, lhs->b);
         emit(c, LPC_OP_INCDEC_INDEX, (uint32_t)mode, want ? -1 : -2);

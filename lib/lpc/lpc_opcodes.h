@@ -113,6 +113,7 @@ typedef enum lpc_opcode {
 #define LPC_INCDEC_DEC     0x1   /* -- instead of ++ */
 #define LPC_INCDEC_POST    0x2   /* result is the old value */
 #define LPC_INCDEC_DISCARD 0x4   /* push nothing */
+#define LPC_INCDEC_REVERSE 0x8   /* INCDEC_INDEX: c[<i] */
 
 /* RANGE flags. */
 #define LPC_RANGE_LO_REV   0x1   /* lo counts from the end */

@@ -734,7 +734,8 @@ static NOINLINE void vm_incdec_index(lpc_vm_t *vm, int mode)
 {
     lpc_value_t *ci = vm->sp - 1, *iv = vm->sp;
     lpc_value_t cur, result;
-    index_value(vm, ci, iv, false, &cur);
+    bool reverse = (mode & LPC_INCDEC_REVERSE) != 0;
+    index_value(vm, ci, iv, reverse, &cur);
     if (cur.type != LPC_T_INT && cur.type != LPC_T_FLOAT) {
         lpc_type_t t = (lpc_type_t)cur.type;
         lpc_value_release(&cur);
@@ -742,7 +743,7 @@ static NOINLINE void vm_incdec_index(lpc_vm_t *vm, int mode)
                   lpc_type_name(t));
     }
     incdec_value(vm, &cur, mode, &result);
-    index_store(vm, ci, iv, false, &cur);
+    index_store(vm, ci, iv, reverse, &cur);
     lpc_value_release(vm->sp);
     vm->sp--;
     lpc_value_release(vm->sp);

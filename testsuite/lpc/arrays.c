@@ -44,6 +44,18 @@ int main(string *args)
     ASSERT_EQ(a[2], 31);
     ASSERT_EQ(a[2]--, 31);
     ASSERT_EQ(--a[2], 29);
+    // ++ and -- on an element counted from the end
+    a[<1]++;
+    ASSERT_EQ(a[3], 8);
+    ASSERT_EQ(a[<1]--, 8);
+    ASSERT_EQ(a[3], 7);
+    ASSERT_EQ(++a[<4], 100);
+    ASSERT_EQ(a[0], 100);
+    a[<4]--;
+    ASSERT_ERROR(a[<5]++, "out of bounds");
+    float *fl = ({ 1.5 });
+    fl[<1]++;
+    ASSERT_EQ(fl[0], 2.5);
     ASSERT_ERROR(a[10] = 1, "out of bounds");
 
     // + makes a new array
