@@ -59,6 +59,7 @@
 typedef enum value_kind {
     KIND_MUDLIB_DIR,    /* directory that must exist */
     KIND_DIR,           /* directory that may not exist yet */
+    KIND_FILE,          /* file that may not exist yet, not a directory */
     KIND_MUDLIB_FILE,   /* path inside the mudlib, stored with a leading '/' */
     KIND_ADDRESS,       /* numeric IPv4/IPv6 address or '*' */
     KIND_INT,           /* plain decimal integer */
@@ -118,6 +119,8 @@ static const key_spec_t config_keys[] = {
       "an integer number of seconds 0-604800 (0 = only on demand)" },
     { "git timeout", KIND_INT, FIELD(git_timeout), 1, 3600,
       "an integer number of seconds 1-3600" },
+    { "console history", KIND_FILE, FIELD(console_history), 0, 0,
+      "a file (relative to the config file's folder)" },
     { "admins", KIND_NAMES, FIELD(admins), 0, 0,
       "character names of letters, separated by commas" },
 };
@@ -301,6 +304,7 @@ void config_free(driver_config_t *cfg)
     free(cfg->git_remote);
     free(cfg->git_branch);
     free(cfg->admins);
+    free(cfg->console_history);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -485,6 +489,18 @@ static int apply_value(parse_ctx_t *pc, driver_config_t *cfg,
         if (stat(s, &st) == 0 && !S_ISDIR(st.st_mode)) {
             int r = fail(pc, "%s '%.200s' (%s) is not a directory",
                          k->name, value, s);
+            free(s);
+            return r;
+        }
+        set_string(cfg, k, s);
+        return 0;
+    case KIND_FILE:
+        s = path_join(cfg->config_dir, value);
+        if (s == NULL)
+            return fail(pc, "out of memory");
+        if (stat(s, &st) == 0 && S_ISDIR(st.st_mode)) {
+            int r = fail(pc, "%s '%.200s' (%s) is a directory; expected %s",
+                         k->name, value, s, k->expected);
             free(s);
             return r;
         }

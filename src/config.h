@@ -41,6 +41,9 @@ typedef struct driver_config {
     char  *git_branch;         /* "git branch": NULL = the checkout's upstream */
     int    git_update_interval;/* "git update interval" in s, 0 = on demand only */
     int    git_timeout;        /* "git timeout" in s for a whole update, default 120 */
+    char  *console_history;    /* "console history": the console's history
+                                * file (neolith -c), absolute; NULL = the
+                                * default, <log directory>/console_history */
     char  *admins;             /* "admins": character names, lower case,
                                 * joined by ","; NULL = none.  The driver
                                 * does not use it: the mudlib's master

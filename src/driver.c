@@ -16,8 +16,11 @@
  *   6. app->stop, backend_destroy, log_close, config_free.
  *
  * Exit statuses: 0 clean shutdown, 1 start-up failure (log, backend,
- * application, listeners), 2 bad option or config file - or a mode this
- * build does not have yet (console).
+ * application, listeners), 2 bad option or config file.
+ *
+ * -c (console_mode.h, started by the application): the terminal is the
+ * console's; only warnings and errors go to stderr, whose lines would
+ * otherwise cut through the line being edited.
  *
  * --mcp (mcp.h): before anything else stdout is taken for the protocol
  * (fd 1 then points at stderr); the telnet listener is off unless the
@@ -236,13 +239,6 @@ int driver_main(int argc, char **argv, const driver_app_t *app)
     if (opts.run_file != NULL)
         return driver_run_lpc(&opts);
 
-    /* Honest about what this build lacks rather than silently running
-     * something else: each mode arrives with its own issue. */
-    if (opts.console) {
-        fprintf(stderr, "neolith: console mode is not available in this "
-                "build yet\n");
-        return 2;
-    }
     /* From here on nothing but the MCP writer may reach the client's
      * stdout: a stray print lands on stderr (checklist A4). */
     if (opts.mcp && mcp_claim_stdio() != 0)
@@ -264,7 +260,8 @@ int driver_main(int argc, char **argv, const driver_app_t *app)
 
     /* In MCP mode stdout is the protocol and stderr is often shown to a
      * user by the MCP client: only warnings and errors go there. */
-    log_level_t stderr_level = opts.mcp ? LOG_LEVEL_WARN : LOG_LEVEL_INFO;
+    log_level_t stderr_level = opts.mcp || opts.console ? LOG_LEVEL_WARN
+                                                         : LOG_LEVEL_INFO;
     if (log_open(cfg.log_dir, DRIVER_LOG_FILE, stderr_level) != 0) {
         fprintf(stderr, "neolith: cannot open the log file %s/%s: %s\n",
                 cfg.log_dir, DRIVER_LOG_FILE, strerror(errno));

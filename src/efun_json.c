@@ -250,3 +250,15 @@ void driver_efuns_json_register(void)
 {
     lpc_efun_register(json_efuns, sizeof json_efuns / sizeof json_efuns[0]);
 }
+
+/* ---- for C callers (efuns_driver.h) ------------------------------------ */
+
+json_t *driver_lpc_to_json(const lpc_value_t *v, char *err, size_t errsize)
+{
+    return to_json(v, 0, err, errsize);
+}
+
+void driver_json_to_lpc(const json_t *j, lpc_value_t *out)
+{
+    from_json(j, out);
+}

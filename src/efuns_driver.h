@@ -56,4 +56,13 @@ int driver_write_atomic(const char *host, const char *data, size_t len);
  * when larger than max bytes). */
 char *driver_read_whole(const char *host, size_t max, size_t *len);
 
+/* ---- LPC <-> JSON, shared with the MCP provider (efun_json.c) ------- */
+
+struct json_t;
+/* The JSON form of v, as to_json() builds it (a new reference), or NULL
+ * with the reason in err. */
+struct json_t *driver_lpc_to_json(const lpc_value_t *v, char *err, size_t errsize);
+/* The LPC value of j, as from_json() makes it, into *out (owned). */
+void driver_json_to_lpc(const struct json_t *j, lpc_value_t *out);
+
 #endif /* NEOLITH_EFUNS_DRIVER_H */

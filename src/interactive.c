@@ -10,6 +10,8 @@
 #include "messages.h"
 #include "world.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,21 +37,148 @@ interactive_t *interactive_of(const lpc_object_t *ob)
     return w != NULL ? w->user : NULL;
 }
 
+/* ---- the telnet sink: comm.h ------------------------------------------ */
+
+static void comm_sink_write(void *ctx, const char *text, size_t len)
+{
+    comm_write(ctx, text, len);
+}
+
+static void comm_sink_set_echo(void *ctx, bool on)
+{
+    comm_set_echo(ctx, on);
+}
+
+static void comm_sink_close(void *ctx)
+{
+    comm_close(ctx);
+}
+
+static double comm_sink_idle_seconds(void *ctx)
+{
+    return comm_idle_seconds(ctx);
+}
+
+static const char *comm_sink_peer_address(void *ctx)
+{
+    return comm_peer_address(ctx);
+}
+
+static const interactive_sink_t comm_sink = {
+    .write = comm_sink_write,
+    .set_echo = comm_sink_set_echo,
+    .set_prompt = NULL,          /* telnet: the prompt is text */
+    .close = comm_sink_close,
+    .idle_seconds = comm_sink_idle_seconds,
+    .peer_address = comm_sink_peer_address,
+};
+
+/* Output capture (interactive_apply_prompting): the interactive whose
+ * output is being collected, NULL when none or when it was released
+ * during the apply. */
+static interactive_t *capture_ia;
+static char *capture_buf;
+static size_t capture_len;
+
+void interactive_write(interactive_t *ia, const char *text, size_t len)
+{
+    if (ia->sink == NULL)
+        return;
+    if (ia == capture_ia) {
+        capture_buf = lpc_realloc(capture_buf, capture_len + len + 1);
+        memcpy(capture_buf + capture_len, text, len);
+        capture_len += len;
+        capture_buf[capture_len] = '\0';
+        return;
+    }
+    ia->sink->write(ia->sink_ctx, text, len);
+}
+
+void interactive_printf(interactive_t *ia, const char *fmt, ...)
+{
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof small) {
+        interactive_write(ia, small, (size_t)n);
+        return;
+    }
+    char *big = lpc_malloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    interactive_write(ia, big, (size_t)n);
+    free(big);
+}
+
+void interactive_set_echo(interactive_t *ia, bool on)
+{
+    if (ia->sink != NULL)
+        ia->sink->set_echo(ia->sink_ctx, on);
+}
+
+void interactive_apply_prompting(lpc_object_t *ob, const char *fname)
+{
+    interactive_t *ia = interactive_of(ob);
+    if (ia == NULL || ia->sink == NULL || ia->sink->set_prompt == NULL ||
+        capture_ia != NULL) {
+        lpc_app_apply(ob, ob, fname, NULL, 0, NULL);
+        return;
+    }
+    capture_ia = ia;
+    capture_len = 0;
+    lpc_app_apply(ob, ob, fname, NULL, 0, NULL);
+    ia = capture_ia;             /* NULL if released meanwhile (exec keeps it) */
+    capture_ia = NULL;
+    if (ia != NULL && capture_len > 0) {
+        const char *text = capture_buf;
+        const char *nl = text + capture_len;
+        while (nl > text && nl[-1] != '\n')
+            nl--;
+        /* whole lines are output; the rest is the prompt, unless an
+         * input_to waits (then it is that question: plain text) */
+        if (ia->input_pending || memchr(nl, '\0', capture_len - (size_t)(nl - text)))
+            nl = text + capture_len;
+        if (nl > text)
+            ia->sink->write(ia->sink_ctx, text, (size_t)(nl - text));
+        if (nl < text + capture_len)
+            ia->sink->set_prompt(ia->sink_ctx, nl);
+    } else if (ia != NULL && !ia->input_pending) {
+        ia->sink->set_prompt(ia->sink_ctx, "");
+    }
+    free(capture_buf);
+    capture_buf = NULL;
+    capture_len = 0;
+}
+
 static void clear_input_to(interactive_t *ia)
 {
     lpc_value_release(&ia->input_fn);
     lpc_value_release(&ia->input_args);
     ia->input_ob = NULL;
     ia->input_pending = false;
-    if (ia->input_noecho && ia->conn != NULL)
-        comm_set_echo(ia->conn, true);
+    if (ia->input_noecho)
+        interactive_set_echo(ia, true);
     ia->input_noecho = false;
 }
 
 interactive_t *interactive_bind(comm_conn_t *conn, lpc_object_t *ob)
 {
-    interactive_t *ia = lpc_calloc(1, sizeof *ia);
+    interactive_t *ia = interactive_bind_sink(&comm_sink, conn, ob);
     ia->conn = conn;
+    return ia;
+}
+
+interactive_t *interactive_bind_sink(const interactive_sink_t *sink, void *ctx,
+                                     lpc_object_t *ob)
+{
+    interactive_t *ia = lpc_calloc(1, sizeof *ia);
+    ia->sink = sink;
+    ia->sink_ctx = ctx;
     ia->ob = ob;
     world_data_t *w = world_data(ob);
     w->user = ia;
@@ -93,6 +222,8 @@ void interactive_release(interactive_t *ia)
         users = NULL;
         users_cap = 0;
     }
+    if (capture_ia == ia)
+        capture_ia = NULL;
     free(ia);
 }
 
@@ -101,7 +232,7 @@ void interactive_forget(lpc_object_t *ob)
     interactive_t *ia = interactive_of(ob);
     if (ia != NULL) {
         unbind(ia);
-        comm_close(ia->conn);      /* on_close releases ia */
+        ia->sink->close(ia->sink_ctx);   /* its owner releases ia */
     }
     if (this_interactive == ob)
         this_interactive = NULL;
@@ -123,7 +254,7 @@ bool interactive_run_input_to(lpc_vm_t *vm, interactive_t *ia, const char *line)
     ia->input_ob = NULL;
     ia->input_pending = false;
     if (ia->input_noecho) {
-        comm_set_echo(ia->conn, true);
+        interactive_set_echo(ia, true);
         ia->input_noecho = false;
     }
     /* Arguments on the VM stack so that an error frees them. */
@@ -204,7 +335,7 @@ static void efun_input_to(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_
     ia->input_pending = true;
     if (flag & 1) {
         ia->input_noecho = true;
-        comm_set_echo(ia->conn, false);
+        interactive_set_echo(ia, false);
     }
     *ret = lpc_int(1);
 }
@@ -241,7 +372,7 @@ static void efun_query_idle(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_valu
     interactive_t *ia = interactive_of(args[0].u.o);
     if (ia == NULL)
         lpc_error(vm, "query_idle() of a non-interactive object");
-    *ret = lpc_int((int64_t)comm_idle_seconds(ia->conn));
+    *ret = lpc_int((int64_t)ia->sink->idle_seconds(ia->sink_ctx));
 }
 
 static void efun_query_ip_number(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t *ret)
@@ -251,7 +382,7 @@ static void efun_query_ip_number(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc
     (void)vm;
     interactive_t *ia = ob != NULL ? interactive_of(ob) : NULL;
     if (ia != NULL)
-        *ret = lpc_value_string(lpc_string_from_cstr(comm_peer_address(ia->conn)));
+        *ret = lpc_value_string(lpc_string_from_cstr(ia->sink->peer_address(ia->sink_ctx)));
 }
 
 static void efun_this_interactive(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t *ret)
@@ -271,7 +402,7 @@ static void efun_receive(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t
     lpc_object_t *me = lpc_vm_this_object(vm);
     interactive_t *ia = me != NULL ? interactive_of(me) : NULL;
     if (ia != NULL)
-        comm_write(ia->conn, args[0].u.s->data, args[0].u.s->len);
+        interactive_write(ia, args[0].u.s->data, args[0].u.s->len);
 }
 
 #define OBJ LPC_TM_OBJECT

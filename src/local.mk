@@ -29,7 +29,8 @@ src_libdriver_a_SOURCES += \
 	src/mcp_provider.h \
 	src/mcp_server.h src/mcp_server.c \
 	src/mcp_transport.h src/mcp_transport.c \
-	src/mcp_driver_provider.h src/mcp_driver_provider.c
+	src/mcp_driver_provider.h src/mcp_driver_provider.c \
+	src/mcp_lpc_provider.h src/mcp_lpc_provider.c
 src_libdriver_a_CFLAGS += $(JANSSON_CFLAGS)
 DRIVER_LDADD += $(JANSSON_LIBS)
 
@@ -50,8 +51,14 @@ DRIVER_LDADD += $(LIBCRYPT_LIBS)
 # inventory), livings and commands, interactive users, messages, timers.
 src_libdriver_a_SOURCES += \
 	src/lpc_app.h src/lpc_app.c \
+	src/lpc_git.h src/lpc_git.c \
 	src/world.h src/world.c \
 	src/commands.h src/commands.c \
 	src/interactive.h src/interactive.c \
 	src/messages.h src/messages.c \
 	src/callouts.h src/callouts.c
+
+# Console mode (neolith -c, docs/manual/console.md): the operator's
+# terminal as an interactive user, on lib/console.
+src_libdriver_a_SOURCES += src/console_mode.h src/console_mode.c
+DRIVER_LDADD += $(CONSOLE_LIBS)

@@ -9,9 +9,12 @@
 #include "backend.h"
 #include "callouts.h"
 #include "commands.h"
+#include "console_mode.h"
 #include "efuns_driver.h"
 #include "interactive.h"
 #include "log.h"
+#include "mcp_lpc_provider.h"
+#include "lpc_git.h"
 #include "messages.h"
 #include "mudlib_path.h"
 #include "world.h"
@@ -108,6 +111,7 @@ static void report_error(lpc_vm_t *vm, lpc_object_t *player)
     lpc_string_t *msg = lpc_string_from_cstr(vm->err_message != NULL ? vm->err_message : "?");
     const char *trace = vm->err_trace.data != NULL ? vm->err_trace.data : "";
     log_warn("LPC error: %s", msg->data);
+    mcp_lpc_provider_runtime_error(msg->data);
     if (trace[0] != '\0')
         log_info("%s", trace);
     lpc_value_t a[2] = { lpc_int(0), lpc_int(0) };
@@ -138,9 +142,9 @@ static void report_error(lpc_vm_t *vm, lpc_object_t *player)
                         ? interactive_of(player) : NULL;
     if (ia != NULL) {
         if (a[1].type == LPC_T_STRING)
-            comm_write(ia->conn, a[1].u.s->data, a[1].u.s->len);
+            interactive_write(ia, a[1].u.s->data, a[1].u.s->len);
         else
-            comm_printf(ia->conn, "Something went wrong: %s\n", msg->data);
+            interactive_printf(ia, "Something went wrong: %s\n", msg->data);
     }
     lpc_string_decref(msg);
     lpc_value_release(&a[0]);
@@ -230,6 +234,7 @@ static void app_connect(comm_conn_t *conn, void *ctx)
     interactive_set_this_interactive(ob);
     lpc_app_apply(ob, ob, "logon", NULL, 0, NULL);
     interactive_set_this_interactive(NULL);
+    mcp_lpc_provider_user_event(NULL, "connected");
     lpc_value_release(&r);
 }
 
@@ -275,7 +280,13 @@ static void app_line(comm_conn_t *conn, const char *line, size_t len, void *ctx)
     (void)ctx;
     (void)len;
     interactive_t *ia = comm_get_user_data(conn);
-    if (ia == NULL || ia->ob == NULL)
+    if (ia != NULL)
+        lpc_app_user_line(ia, line);
+}
+
+void lpc_app_user_line(interactive_t *ia, const char *line)
+{
+    if (ia->ob == NULL)
         return;
     lpc_object_t *ob = ia->ob;
     lpc_object_incref(ob);
@@ -286,7 +297,7 @@ static void app_line(comm_conn_t *conn, const char *line, size_t len, void *ctx)
     /* The prompt, unless the object left or waits for an input_to. */
     if (!lpc_object_is_destructed(ob) && interactive_of(ob) != NULL &&
         !interactive_of(ob)->input_pending)
-        lpc_app_apply(ob, ob, "write_prompt", NULL, 0, NULL);
+        interactive_apply_prompting(ob, "write_prompt");
     lpc_object_decref(ob);
 }
 
@@ -297,11 +308,17 @@ static void app_close(comm_conn_t *conn, void *ctx)
     if (ia == NULL)
         return;
     comm_set_user_data(conn, NULL);
+    lpc_app_user_gone(ia);
+}
+
+void lpc_app_user_gone(interactive_t *ia)
+{
     lpc_object_t *ob = ia->ob;
     if (ob != NULL && !lpc_object_is_destructed(ob)) {
         lpc_object_incref(ob);
         interactive_release(ia);
         lpc_app_apply(ob, ob, "net_dead", NULL, 0, NULL);
+        mcp_lpc_provider_user_event(ob, "disconnected");
         lpc_object_decref(ob);
     } else {
         interactive_release(ia);
@@ -407,6 +424,15 @@ static int app_start(const driver_config_t *cfg, const driver_options_t *opts,
     /* files, saves, crypt, JSON (efuns_driver.h), sandboxed to the
      * same root the reader uses */
     driver_efuns_register_all();
+    /* mcp_reply & co. (always, so the mudlib compiles in every mode) */
+    mcp_lpc_provider_register_efuns();
+    if (opts->mcp && mcp_lpc_provider_configure(cfg) != 0) {
+        log_error("out of memory creating the MCP provider");
+        lpc_runtime_shutdown(the_vm);
+        the_vm = NULL;
+        return -1;
+    }
+    lpc_git_register_efuns();        /* git_update() (lpc_git.h) */
     if (mudlib_path_set_root(mudlib_root) != 0) {
         log_error("cannot use the mudlib %s: %s", mudlib_root, strerror(errno));
         lpc_runtime_shutdown(the_vm);
@@ -440,9 +466,16 @@ static int app_start(const driver_config_t *cfg, const driver_options_t *opts,
         return 0;
     }
     preload(the_vm);
+    lpc_git_start(cfg);              /* logs why when it cannot start */
     if (callouts_start(cfg->heartbeat_ms, cfg->reset_interval) != 0 ||
         backend_add_shutdown_hook(shutdown_hook, NULL) != 0) {
         log_error("cannot start the LPC timers");
+        callouts_stop();
+        lpc_runtime_shutdown(the_vm);
+        the_vm = NULL;
+        return -1;
+    }
+    if (opts->console && console_mode_init(cfg) != 0) {
         callouts_stop();
         lpc_runtime_shutdown(the_vm);
         the_vm = NULL;
@@ -454,11 +487,14 @@ static int app_start(const driver_config_t *cfg, const driver_options_t *opts,
     handler->ctx = NULL;
     log_info("LPC runtime up: master %s, %u objects", cfg->master_file,
              (unsigned)the_vm->nobjects);
+    if (opts->console)
+        console_mode_connect();      /* -c: the operator logs in */
     return 0;
 }
 
 static void app_stop(void)
 {
+    console_mode_stop();         /* after a failed start: not via the hook */
     if (the_vm == NULL)
         return;
     lpc_runtime_shutdown(the_vm);
@@ -470,4 +506,5 @@ const driver_app_t lpc_app = {
     .name = "lpc",
     .start = app_start,
     .stop = app_stop,
+    .mcp_provider = &mcp_lpc_provider,
 };

@@ -5,7 +5,8 @@
  * start: the LPC runtime with a reader confined to the mudlib folder
  * (no "..", no symlink out of it), the driver efuns, the simul_efun and
  * master objects from the config, master->epilog() and a preload of each
- * file it lists, timers.  Connections: master->connect(port) gives the
+ * file it lists, timers, the git update with its reload (lpc_git.h).
+ * Connections: master->connect(port) gives the
  * login object, which becomes interactive and gets logon().  Lines go to
  * a pending input_to, else the process_input apply, else the command
  * parser; then write_prompt().  Closing: net_dead().  Shutdown: master
@@ -37,5 +38,13 @@ bool lpc_app_run(lpc_object_t *player, void (*fn)(lpc_vm_t *vm, void *arg), void
  * (found or not). */
 bool lpc_app_apply(lpc_object_t *player, lpc_object_t *ob, const char *fname,
                    const lpc_value_t *args, int nargs, lpc_value_t *ret);
+
+/* A user's input line and a user's hang-up, as for a telnet connection
+ * (input_to, process_input or a command, then write_prompt; net_dead).
+ * For other sinks than telnet: the console (console_mode.c).
+ * lpc_app_user_gone releases ia. */
+typedef struct interactive interactive_t;
+void lpc_app_user_line(interactive_t *ia, const char *line);
+void lpc_app_user_gone(interactive_t *ia);
 
 #endif /* NEOLITH_LPC_APP_H */

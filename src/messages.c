@@ -29,7 +29,7 @@ void messages_tell(lpc_vm_t *vm, lpc_object_t *ob, const char *text, size_t len)
     }
     interactive_t *ia = interactive_of(ob);
     if (ia != NULL)
-        comm_write(ia->conn, text, len);
+        interactive_write(ia, text, len);
 }
 
 /* write() / printf(): to this_player; with no player (a call_out of a

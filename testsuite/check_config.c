@@ -780,6 +780,23 @@ START_TEST(test_missing_log_directory_is_accepted)
 }
 END_TEST
 
+START_TEST(test_console_history_is_a_file_relative_to_the_config_folder)
+{
+    driver_config_t cfg;
+    load_ok("\n", &cfg);
+    ck_assert_ptr_null(cfg.console_history);     /* default: in the log dir */
+    config_free(&cfg);
+    load_ok("console history: state/history\n", &cfg);
+    ck_assert_str_eq(cfg.console_history, real_path("state/history"));
+    config_free(&cfg);
+    make_dir("histdir");
+    expect_error("console history: histdir\n",
+                 "1: console history 'histdir' (%s) is a directory; expected "
+                 "a file (relative to the config file's folder)",
+                 real_path("histdir"));
+}
+END_TEST
+
 START_TEST(test_mudlib_file_leaving_the_mudlib_is_refused)
 {
     expect_error("master file: /secure/../../etc/passwd\n",
@@ -1698,6 +1715,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_mudlib_directory_that_is_a_file_is_reported);
     tcase_add_test(tc, test_log_directory_that_is_a_file_is_reported);
     tcase_add_test(tc, test_missing_log_directory_is_accepted);
+    tcase_add_test(tc, test_console_history_is_a_file_relative_to_the_config_folder);
     tcase_add_test(tc, test_mudlib_file_leaving_the_mudlib_is_refused);
     tcase_add_test(tc, test_bad_bind_address_is_reported);
     tcase_add_test(tc, test_nul_byte_is_reported_with_its_line);

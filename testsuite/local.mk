@@ -186,7 +186,7 @@ TESTS += testsuite/check_mcp testsuite/mcp/run.sh
 endif
 EXTRA_DIST += testsuite/mcp/package.json testsuite/mcp/package-lock.json \
 	testsuite/mcp/run.sh testsuite/mcp/lib.mjs testsuite/mcp/sdk_v1.mjs \
-	testsuite/mcp/sdk_v2.mjs testsuite/mcp/raw.mjs
+	testsuite/mcp/sdk_v2.mjs testsuite/mcp/raw.mjs testsuite/mcp/mudlib.mjs
 
 # ---------------------------------------------------------------- mudlib_path
 # The file sandbox (src/mudlib_path.c) with real temp folders and symbolic
@@ -212,3 +212,44 @@ testsuite_check_runtime_e2e_LDADD = $(DRIVER_TEST_LDADD)
 TESTS += testsuite/check_runtime_e2e
 endif
 EXTRA_DIST += testsuite/mudlib_rt
+
+# ---------------------------------------------------------------- git e2e
+# The git update in the game (src/lpc_git.h, docs/manual/git-update.md):
+# src/neolith on a clone of the bundled mudlib/ with a bare repository as
+# the remote; an admin runs "gitupdate" over telnet.  Needs git.
+if HAVE_CHECK
+check_PROGRAMS += testsuite/check_git_e2e
+testsuite_check_git_e2e_SOURCES = testsuite/check_git_e2e.c
+testsuite_check_git_e2e_CFLAGS = $(DRIVER_TEST_CFLAGS)
+testsuite_check_git_e2e_LDADD = $(DRIVER_TEST_LDADD)
+TESTS += testsuite/check_git_e2e
+endif
+
+# ---------------------------------------------------------------- console mode
+# neolith -c end to end (src/console_mode.c): src/neolith on a temporary
+# copy of the bundled mudlib/, piped and on a real pseudo-terminal with a
+# telnet player alongside.
+if HAVE_CHECK
+check_PROGRAMS += testsuite/check_console_e2e
+testsuite_check_console_e2e_SOURCES = testsuite/check_console_e2e.c
+testsuite_check_console_e2e_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+testsuite_check_console_e2e_LDADD = lib/port/libport.a $(CHECK_LIBS)
+if HAVE_LIBEDIT
+# the terminal tests run only where the console can edit lines
+testsuite_check_console_e2e_CPPFLAGS = $(AM_CPPFLAGS) -DCONSOLE_HAVE_LIBEDIT
+endif
+TESTS += testsuite/check_console_e2e
+endif
+
+# ---------------------------------------------------------------- mudlib
+# End-to-end tests of the bundled mudlib (mudlib/): src/neolith on a copy
+# of it, played over telnet sockets (characters, passwords, say, moving,
+# who, saving across a restart, runtime errors, the eval limit, the file
+# sandbox).
+if HAVE_CHECK
+check_PROGRAMS += testsuite/check_mudlib_e2e
+testsuite_check_mudlib_e2e_SOURCES = testsuite/check_mudlib_e2e.c
+testsuite_check_mudlib_e2e_CFLAGS = $(DRIVER_TEST_CFLAGS)
+testsuite_check_mudlib_e2e_LDADD = $(DRIVER_TEST_LDADD)
+TESTS += testsuite/check_mudlib_e2e
+endif

@@ -2,6 +2,7 @@
  * lpc_runtime.c - the runtime facade (lpc_runtime.h).
  */
 #include "lpc_runtime.h"
+#include "lpc_compile.h"
 #include "lpc_efun.h"
 #include "lpc_program.h"
 
@@ -289,6 +290,54 @@ lpc_object_t *lpc_runtime_update(lpc_vm_t *vm, const char *path)
     if (ob != NULL && was_simul)
         vm->simul_efun = ob;
     return ob;
+}
+
+typedef struct check_args {
+    const char *path;       /* normalised, ".c" */
+    char *err;
+    size_t errsize;
+    bool ok;
+} check_args_t;
+
+static void do_compile_check(lpc_vm_t *vm, void *arg)
+{
+    check_args_t *a = arg;
+    lpc_vm_reset_eval(vm);
+    /* The same cycle bookkeeping lpc_object_load does around a compile. */
+    if (vm->compile_depth >= (int)(sizeof vm->compiling / sizeof vm->compiling[0])) {
+        snprintf(a->err, a->errsize, "inheritance nested too deeply compiling %s", a->path);
+        return;
+    }
+    vm->compiling[vm->compile_depth++] = a->path;
+    lpc_program_t *prog = lpc_compile(vm, a->path, a->err, a->errsize);
+    vm->compile_depth--;
+    if (prog != NULL) {
+        a->ok = true;
+        lpc_program_decref(prog);
+    }
+}
+
+bool lpc_runtime_compile_check(lpc_vm_t *vm, const char *path, char *err,
+                               size_t errsize)
+{
+    char norm[1024], file[1030];
+    if (errsize > 0)
+        err[0] = '\0';
+    if (!lpc_object_normalize_name(path, norm, sizeof norm)) {
+        snprintf(err, errsize, "bad file name '%s'", path);
+        return false;
+    }
+    snprintf(file, sizeof file, "%s.c", norm);
+    check_args_t a = { file, err, errsize, false };
+    int depth = vm->compile_depth;
+    if (!protect(vm, do_compile_check, &a)) {
+        vm->compile_depth = depth;
+        snprintf(err, errsize, "%s", vm->err_message != NULL ? vm->err_message : "error");
+        return false;
+    }
+    if (!a.ok && errsize > 0 && err[0] == '\0')
+        snprintf(err, errsize, "%s did not compile", file);
+    return a.ok;
 }
 
 int lpc_runtime_dependents(lpc_vm_t *vm, const char *file,

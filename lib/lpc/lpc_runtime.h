@@ -83,6 +83,15 @@ bool lpc_runtime_call(lpc_vm_t *vm, lpc_object_t *ob, const char *fname,
  * master or NULL after reporting the error. */
 lpc_object_t *lpc_runtime_update(lpc_vm_t *vm, const char *path);
 
+/* Compiles `path` ("/std/room" or "/std/room.c") without loading or
+ * changing any object: a test before lpc_runtime_update, so that a file
+ * with an error never costs the running object.  Inherited programs
+ * that are not loaded yet are loaded (as a normal compile would).
+ * Returns true when it compiled; false with the first error in err
+ * ("FILE:LINE:COL: message"; the diagnostics were reported as usual). */
+bool lpc_runtime_compile_check(lpc_vm_t *vm, const char *path, char *err,
+                               size_t errsize);
+
 /* Calls fn for every loaded object whose program (or an inherited one)
  * read `file` (a source or an include, mudlib-absolute).  Returns how
  * many there were.  fn must not destruct objects other than the one it

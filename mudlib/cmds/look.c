@@ -15,6 +15,10 @@ int main(string arg)
         return 1;
     }
     sscanf(arg, "at %s", arg);
+    if (arg == "at") {                  // "look at" with nothing after it
+        notify_fail("Look at what?\n");
+        return 0;
+    }
     ob = present(arg, me) || present(arg, here);
     if (ob) {
         write(ob->long());

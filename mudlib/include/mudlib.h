@@ -10,6 +10,10 @@
 #define START_ROOM     "/domains/start/square"
 #define VOID_ROOM      "/domains/start/void"
 
+// The character the operator's console (neolith -c) logs in as: always
+// an admin, no password, and not a name telnet users can take.
+#define CONSOLE_NAME   "operator"
+
 #define PLAYER_SAVE_DIR "/data/players/"
 #define CMD_DIR         "/cmds/"
 #define ADMIN_CMD_DIR   "/cmds/admin/"

@@ -14,11 +14,40 @@
 
 private string name;
 private int tries;
+private int console;          // the operator's console (master sets it)
 
 void get_name(string input);
+void enter_game(object body, int is_new);
+
+// master->connect_console() marks the login of the operator's console.
+void set_console()
+{
+    if (previous_object() && file_name(previous_object()) == MASTER_OB)
+        console = 1;
+}
+
+// The console: no name, no password.  The body of CONSOLE_NAME is
+// restored, or made on the first run (it has no password, so nobody can
+// log into it over telnet).
+private void console_logon()
+{
+    int is_new = 0;
+    name = CONSOLE_NAME;
+    object body = new(PLAYER_OB);
+    if (!body->restore_player(name)) {
+        body->setup_new(name, 0);
+        is_new = 1;
+    }
+    write("\nWelcome to Neolith, operator.\n");
+    enter_game(body, is_new);
+}
 
 void logon()
 {
+    if (console) {
+        console_logon();
+        return;
+    }
     call_out("time_out", LOGIN_TIMEOUT);
     write("\nWelcome to Neolith.\n\n"
           "Enter your character's name (a new name creates a character): ");
@@ -36,6 +65,8 @@ private string name_problem(string s)
 {
     if (strlen(s) < 3 || strlen(s) > 12)
         return "A name has 3 to 12 letters.";
+    if (s == CONSOLE_NAME)
+        return "That name belongs to the operator's console.";
     foreach (int c in s) {
         if (c < 'a' || c > 'z')
             return "A name has letters only.";
@@ -74,8 +105,6 @@ void get_name(string input)
 }
 
 // ---------------------------------------------------------------- returning
-
-void enter_game(object body, int is_new);
 
 void get_password(string pw)
 {

@@ -46,7 +46,8 @@ void load_admins()
 // Is the character called `name` an admin?
 int is_admin(string name)
 {
-    return stringp(name) && admins[lower_case(name)] == 1;
+    return stringp(name) && (admins[lower_case(name)] == 1 ||
+                             lower_case(name) == CONSOLE_NAME);
 }
 
 string *query_admins()
@@ -61,6 +62,16 @@ string *query_admins()
 object connect(int port)
 {
     return new(LOGIN_OB);
+}
+
+// The operator's console (neolith -c): the person who started the driver
+// owns the process, so the login logs them straight in as the admin
+// character CONSOLE_NAME, with no prompts (piped scripts work too).
+object connect_console()
+{
+    object ob = new(LOGIN_OB);
+    ob->set_console();
+    return ob;
 }
 
 // ---------------------------------------------------------------- start-up
@@ -172,4 +183,57 @@ void driver_shutdown()
 {
     foreach (object who in users())
         catch(who->save_player());
+}
+
+// ---------------------------------------------------------------- git update
+
+// Where living objects wait while the driver reloads the room they stand
+// in after a git update (docs/manual/git-update.md).  0: they are not moved.
+object reload_holding_room()
+{
+    return load_object(VOID_ROOM);
+}
+
+// The driver pulled the mudlib from git and reloaded what changed.
+// `changes`: "old"/"new" commit ids, "remote", "branch", "requester",
+// "reason", "changed" (paths), "files" (path -> "A"/"M"/"D"), "reloaded"
+// (object names), "failed" (object name -> compile error: the old version
+// keeps running), "clones" (clones still running old code), "kept"
+// (loaded objects whose source was deleted).
+void mudlib_updated(mapping changes)
+{
+    string text = "The mudlib was updated from git (" +
+        changes["old"][0..11] + ".." + changes["new"][0..11] + "): " +
+        sizeof(changes["changed"]) + " files changed, " +
+        sizeof(changes["reloaded"]) + " objects reloaded" +
+        (sizeof(changes["failed"]) ? ", " + sizeof(changes["failed"]) +
+         " failed to compile" : "") + ".\n";
+    foreach (string file, string err in changes["failed"])
+        text += "  " + file + ": " + err + (err[<1..] == "\n" ? "" : "\n");
+    log_file("git", text);
+    foreach (object who in users())
+        if (is_admin(who->query_name()))
+            tell_object(who, "[git] " + text);
+}
+
+// ---------------------------------------------------------------- MCP
+
+// neolith --mcp (docs/manual/mcp.md): the Model Context Protocol server
+// asks the master what to offer.  The tools and the policy live in
+// /secure/mcp.c; these applies only pass the questions on.
+
+#define MCP_OB "/secure/mcp"
+
+mapping *mcp_tools()                  { return MCP_OB->mcp_tools(); }
+mapping *mcp_resources()              { return MCP_OB->mcp_resources(); }
+mixed mcp_read_resource(string uri)   { return MCP_OB->mcp_read_resource(uri); }
+int valid_mcp(string what, mixed arg) { return MCP_OB->valid_mcp(what, arg); }
+
+// Only the driver may run tools: code calling the master must not borrow
+// the MCP client's rights.
+mixed mcp_call_tool(string name, mapping args, int request_id)
+{
+    if (previous_object())
+        return ([ "text": "mcp_call_tool is for the driver", "isError": 1 ]);
+    return MCP_OB->mcp_call_tool(name, args, request_id);
 }

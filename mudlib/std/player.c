@@ -217,6 +217,58 @@ int command_hook(string arg)
     return run_command_file(ADMIN_CMD_DIR + verb, arg);
 }
 
+// ---------------------------------------------------------------- completion
+
+// The command words of the folder `dir` ("look" for /cmds/look.c).
+private string *command_words(string dir)
+{
+    string *files = get_dir(dir) || ({ });
+    string *words = ({ });
+    foreach (string f in files) {
+        if (strlen(f) > 2 && f[<2..] == ".c")
+            words += ({ f[0..<3] });
+    }
+    return words;
+}
+
+// Driver apply (the operator's console, Tab): `line` is the line up to
+// the cursor; returns what its last word may become.  The first word is
+// a command (commands, admin commands for admins, exits, aliases); a
+// later one names something here (what we carry, what is in the room).
+string *complete(string line)
+{
+    int space = strsrch(line, " ", -1);
+    string word = space < 0 ? line : line[space + 1..];
+    string *words;
+    object here = environment();
+    if (space < 0) {
+        words = command_words(CMD_DIR) + keys(aliases);
+        if (is_admin(this_object()))
+            words += command_words(ADMIN_CMD_DIR);
+        if (here)
+            words += keys(here->query_exits() || ([ ]));
+    } else {
+        words = ({ });
+        object *obs = all_inventory(this_object());
+        if (here)
+            obs += all_inventory(here);
+        foreach (object ob in obs) {
+            if (ob == this_object())
+                continue;
+            if (ob->query_name())
+                words += ({ ob->query_name() });
+            else
+                words += ob->query_ids() || ({ });
+        }
+    }
+    string *found = ({ });
+    foreach (string w in words) {
+        if (strsrch(w, word) == 0 && member_array(w, found) < 0)
+            found += ({ w });
+    }
+    return sort_array(found, 1);
+}
+
 // "quit": save, leave what we carry in the room (things are not saved),
 // say goodbye, and go.  Destructing the body closes the connection.
 void quit()

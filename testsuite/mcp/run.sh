@@ -8,6 +8,8 @@
 #               split lines, every error code, 2026-07-28, exit paths
 #   sdk_v1.mjs  @modelcontextprotocol/sdk (v1) Client + StdioClientTransport
 #   sdk_v2.mjs  @modelcontextprotocol/client (v2), legacy and 2026-07-28
+#   mudlib.mjs  src/neolith on a copy of the bundled mudlib (SDK v1): the
+#               master's tools and resources, the agent, the sandbox
 #
 # Needs node >= 20 and npm.  node_modules is installed with `npm ci` when
 # missing.  Without node (or when npm ci fails) the test FAILS: it never
@@ -43,7 +45,7 @@ fi
 checks=0
 failures=0
 errors=0
-for script in raw sdk_v1 sdk_v2; do
+for script in raw sdk_v1 sdk_v2 mudlib; do
   echo "==== $script.mjs"
   out=$(cd "$build" && NEOLITH_BUILD_DIR="$build" node "$here/$script.mjs" 2>&1)
   rc=$?

@@ -1,0 +1,691 @@
+/*
+ * mcp_lpc_provider.c - MCP content from the mudlib's master object (see
+ * mcp_lpc_provider.h).  The driver-level provider stays underneath: its
+ * driver_status tool and status resource are always offered, and they
+ * are all there is when no master loaded.
+ */
+#include <config.h>     /* autoconf's: the angle brackets skip src/config.h */
+#include "mcp_lpc_provider.h"
+
+#include "efuns_driver.h"
+#include "log.h"
+#include "lpc_app.h"
+#include "mcp_driver_provider.h"
+#include "mcp_server.h"
+#include "mudlib_path.h"
+
+#include "lpc/lpc_efun.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Largest mudlib file resources/read returns. */
+#define MCP_LPC_MAX_FILE (1024 * 1024)
+
+/* A tools/call the master answers later (mcp_reply). */
+typedef struct pending_call {
+    int64_t id;
+    mcp_request_t *req;    /* the server's; completed exactly once */
+} pending_call_t;
+
+static struct {
+    mcp_provider_t *driver;     /* the driver-level provider (ours) */
+    mcp_server_t *server;       /* between start and stop */
+    pending_call_t *pending;
+    size_t npending, cap;
+    int64_t next_id;
+} lp = { .next_id = 1 };
+
+static const char lpc_instructions[] =
+    "This is a Neolith LPMud driver running a game world. The tools come "
+    "from the mudlib's master object: see who is online, look at rooms "
+    "and objects, run game commands as the agent character that lives in "
+    "the game, read public player info and recent logs. driver_status "
+    "reports on the driver itself. Mudlib files can be read as resources "
+    "mudlib:///{path}.";
+
+/* The master, or NULL when none is loaded. */
+static lpc_object_t *master(void)
+{
+    lpc_vm_t *vm = lpc_app_vm();
+    if (vm == NULL || vm->master == NULL || lpc_object_is_destructed(vm->master))
+        return NULL;
+    return vm->master;
+}
+
+static bool master_has(const char *fname)
+{
+    lpc_object_t *m = master();
+    return m != NULL && lpc_program_find_function(m->prog, fname) >= 0;
+}
+
+/* master->fname(args) as a top-level call.  *ret (owned) gets the result;
+ * on an LPC error returns false with its message in err. */
+static bool master_apply(const char *fname, const lpc_value_t *args, int nargs,
+                         lpc_value_t *ret, char *err, size_t errsize)
+{
+    *ret = lpc_int(0);
+    lpc_object_t *m = master();
+    if (m == NULL) {
+        snprintf(err, errsize, "no master object is loaded");
+        return false;
+    }
+    if (lpc_app_apply(NULL, m, fname, args, nargs, ret))
+        return true;
+    lpc_vm_t *vm = lpc_app_vm();
+    snprintf(err, errsize, "%s", vm != NULL && vm->err_message != NULL
+             ? vm->err_message : "error in the mudlib");
+    return false;
+}
+
+/* valid_mcp(what, arg): the master's policy; no apply = allowed. */
+static bool valid_mcp(const char *what, const char *arg)
+{
+    if (!master_has("valid_mcp"))
+        return true;
+    lpc_value_t a[2] = { lpc_value_string(lpc_string_from_cstr(what)),
+                         lpc_value_string(lpc_string_from_cstr(arg)) };
+    lpc_value_t r;
+    char err[256];
+    bool ok = master_apply("valid_mcp", a, 2, &r, err, sizeof err) &&
+              !lpc_value_is_zero(&r);
+    lpc_value_release(&a[0]);
+    lpc_value_release(&a[1]);
+    lpc_value_release(&r);
+    return ok;
+}
+
+/* ---- pending calls ---------------------------------------------------- */
+
+static pending_call_t *pending_find(int64_t id)
+{
+    for (size_t i = 0; i < lp.npending; i++)
+        if (lp.pending[i].id == id)
+            return &lp.pending[i];
+    return NULL;
+}
+
+static bool pending_add(int64_t id, mcp_request_t *req)
+{
+    if (lp.npending == lp.cap) {
+        size_t cap = lp.cap ? lp.cap * 2 : 8;
+        pending_call_t *p = realloc(lp.pending, cap * sizeof *p);
+        if (p == NULL)
+            return false;
+        lp.pending = p;
+        lp.cap = cap;
+    }
+    lp.pending[lp.npending++] = (pending_call_t){ id, req };
+    return true;
+}
+
+/* Takes the request of call `id` out of the table (NULL: none). */
+static mcp_request_t *pending_take(int64_t id)
+{
+    pending_call_t *p = pending_find(id);
+    if (p == NULL)
+        return NULL;
+    mcp_request_t *req = p->req;
+    *p = lp.pending[--lp.npending];
+    return req;
+}
+
+/* LPC has no booleans: where `schema` says "boolean", an integer in v
+ * becomes false/true (the server checks structuredContent against the
+ * tool's outputSchema). */
+static void coerce_to_schema(json_t *v, const json_t *schema, int depth)
+{
+    if (depth > 32 || !json_is_object(schema))
+        return;
+    if (json_is_object(v)) {
+        json_t *props = json_object_get(schema, "properties");
+        const char *key;
+        json_t *val;
+        void *tmp;
+        json_object_foreach_safe(v, tmp, key, val) {
+            json_t *ps = json_object_get(props, key);
+            const char *type = json_string_value(json_object_get(ps, "type"));
+            if (type != NULL && strcmp(type, "boolean") == 0 && json_is_integer(val))
+                json_object_set_new(v, key, json_boolean(json_integer_value(val) != 0));
+            else
+                coerce_to_schema(val, ps, depth + 1);
+        }
+    } else if (json_is_array(v)) {
+        const json_t *items = json_object_get(schema, "items");
+        const char *type = json_string_value(json_object_get(items, "type"));
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            json_t *val = json_array_get(v, i);
+            if (type != NULL && strcmp(type, "boolean") == 0 && json_is_integer(val))
+                json_array_set_new(v, i, json_boolean(json_integer_value(val) != 0));
+            else
+                coerce_to_schema(val, items, depth + 1);
+        }
+    }
+}
+
+/* Completes a tools/call with what LPC returned: a string, a mapping
+ * ([ "text": string, "structured": mapping, "isError": int ]), anything
+ * else as its JSON. */
+static void complete_tool(mcp_request_t *req, const lpc_value_t *v)
+{
+    char err[160] = "out of memory";
+    if (v->type == LPC_T_STRING) {
+        mcp_tool_text(req, v->u.s->data, v->u.s->len, false);
+        return;
+    }
+    if (v->type == LPC_T_MAPPING) {
+        lpc_value_t k = lpc_value_string(lpc_string_from_cstr("text"));
+        const lpc_value_t *text = lpc_mapping_find(v->u.m, &k);
+        lpc_value_release(&k);
+        k = lpc_value_string(lpc_string_from_cstr("structured"));
+        const lpc_value_t *st = lpc_mapping_find(v->u.m, &k);
+        lpc_value_release(&k);
+        k = lpc_value_string(lpc_string_from_cstr("isError"));
+        const lpc_value_t *ie = lpc_mapping_find(v->u.m, &k);
+        lpc_value_release(&k);
+        bool is_error = ie != NULL && !lpc_value_is_zero(ie);
+        const char *t = text != NULL && text->type == LPC_T_STRING ? text->u.s->data : NULL;
+        size_t tlen = t != NULL ? text->u.s->len : 0;
+        if (st != NULL && st->type == LPC_T_MAPPING && !is_error) {
+            json_t *j = driver_lpc_to_json(st, err, sizeof err);
+            if (j == NULL) {
+                mcp_tool_text(req, err, strlen(err), true);
+                return;
+            }
+            coerce_to_schema(j, json_object_get(mcp_request_tool(req), "outputSchema"), 0);
+            mcp_tool_structured(req, j, t);
+            return;
+        }
+        if (t == NULL) {
+            t = is_error ? "the tool failed" : "";
+            tlen = strlen(t);
+        }
+        mcp_tool_text(req, t, tlen, is_error);
+        return;
+    }
+    json_t *j = driver_lpc_to_json(v, err, sizeof err);
+    char *text = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    if (text == NULL) {
+        mcp_tool_text(req, err, strlen(err), true);
+        return;
+    }
+    mcp_tool_text(req, text, strlen(text), false);
+    free(text);
+}
+
+/* ---- the provider ------------------------------------------------------ */
+
+static int lpcp_start(void *ctx, mcp_server_t *server)
+{
+    (void)ctx;
+    lp.server = server;
+    if (lp.driver != NULL && lp.driver->start != NULL)
+        lp.driver->start(lp.driver->ctx, server);
+    return MCP_PROVIDER_READY;
+}
+
+/* The server frees the handles after this: forget them. */
+static void lpcp_stop(void *ctx)
+{
+    (void)ctx;
+    if (lp.driver != NULL && lp.driver->stop != NULL)
+        lp.driver->stop(lp.driver->ctx);
+    free(lp.pending);
+    lp.pending = NULL;
+    lp.npending = lp.cap = 0;
+    lp.server = NULL;
+}
+
+static char *lpcp_instructions(void *ctx)
+{
+    (void)ctx;
+    if (master() == NULL)
+        return lp.driver->instructions(lp.driver->ctx);
+    return strdup(lpc_instructions);
+}
+
+/* Appends the array `v` of mappings (converted) to `list`; entries that
+ * cannot be converted are logged and skipped.  keep(entry) filters. */
+static void append_mappings(json_t *list, const lpc_value_t *v, const char *what,
+                            bool (*keep)(const json_t *entry))
+{
+    if (v->type != LPC_T_ARRAY)
+        return;
+    for (uint32_t i = 0; i < v->u.a->size; i++) {
+        char err[160] = "out of memory";
+        json_t *j = driver_lpc_to_json(&v->u.a->items[i], err, sizeof err);
+        if (j == NULL || !json_is_object(j)) {
+            log_warn("mcp: entry %u of the master's %s: %s", (unsigned)i, what,
+                     j == NULL ? err : "not a mapping");
+            json_decref(j);
+            continue;
+        }
+        if (keep == NULL || keep(j))
+            json_array_append_new(list, j);
+        else
+            json_decref(j);
+    }
+}
+
+/* LPC has no booleans: the flags of JSON Schema and of the annotations
+ * arrive as 0/1 and become false/true here. */
+static void schema_booleans(json_t *schema, int depth)
+{
+    static const char *const flags[] = { "additionalProperties", "uniqueItems", NULL };
+    if (depth > 32)
+        return;
+    if (json_is_object(schema)) {
+        const char *key;
+        json_t *val;
+        void *tmp;
+        json_object_foreach_safe(schema, tmp, key, val) {
+            bool flag = false;
+            for (int i = 0; flags[i] != NULL; i++)
+                flag = flag || strcmp(key, flags[i]) == 0;
+            if (flag && json_is_integer(val))
+                json_object_set_new(schema, key, json_boolean(json_integer_value(val) != 0));
+            else
+                schema_booleans(val, depth + 1);
+        }
+    } else if (json_is_array(schema)) {
+        for (size_t i = 0; i < json_array_size(schema); i++)
+            schema_booleans(json_array_get(schema, i), depth + 1);
+    }
+}
+
+static void tool_booleans(json_t *tool)
+{
+    schema_booleans(json_object_get(tool, "inputSchema"), 0);
+    schema_booleans(json_object_get(tool, "outputSchema"), 0);
+    json_t *ann = json_object_get(tool, "annotations");
+    if (json_is_object(ann)) {
+        const char *key;
+        json_t *val;
+        void *tmp;
+        json_object_foreach_safe(ann, tmp, key, val) {
+            if (json_is_integer(val))
+                json_object_set_new(ann, key, json_boolean(json_integer_value(val) != 0));
+        }
+    }
+}
+
+static bool tool_allowed(const json_t *tool)
+{
+    tool_booleans((json_t *)tool);
+    const char *name = json_string_value(json_object_get(tool, "name"));
+    return name != NULL && valid_mcp("tool", name);
+}
+
+static json_t *lpcp_list_tools(void *ctx)
+{
+    (void)ctx;
+    json_t *list = lp.driver->list_tools(lp.driver->ctx);
+    if (list == NULL)
+        list = json_array();
+    if (!master_has("mcp_tools"))
+        return list;
+    lpc_value_t r;
+    char err[256];
+    if (!master_apply("mcp_tools", NULL, 0, &r, err, sizeof err))
+        log_warn("mcp: the master's mcp_tools() failed: %s", err);
+    append_mappings(list, &r, "mcp_tools()", tool_allowed);
+    lpc_value_release(&r);
+    return list;
+}
+
+/* The driver's status with its "lpc" part telling the truth about the
+ * world (the driver provider alone knows no LPC).  NULL: out of memory. */
+static json_t *lpc_status(void)
+{
+    json_t *status = mcp_driver_status(lp.driver);
+    lpc_vm_t *vm = lpc_app_vm();
+    if (status == NULL || master() == NULL)
+        return status;
+    char note[160];
+    snprintf(note, sizeof note, "the mudlib's master %s is loaded; %u objects",
+             lpc_object_name(vm->master)->data, (unsigned)vm->nobjects);
+    json_object_set_new(status, "lpc", json_pack("{s:b, s:s}", "available", 1,
+                                                 "note", note));
+    return status;
+}
+
+static void lpcp_call_tool(void *ctx, mcp_request_t *req)
+{
+    (void)ctx;
+    const char *name = mcp_request_tool_name(req);
+    if (strcmp(name, "driver_status") == 0) {
+        json_t *status = lpc_status();
+        char *text = status != NULL ? json_dumps(status, JSON_INDENT(2)) : NULL;
+        if (text == NULL) {
+            json_decref(status);
+            mcp_request_fail(req, "out of memory building the status");
+            return;
+        }
+        mcp_tool_structured(req, status, text);
+        free(text);
+        return;
+    }
+    if (!master_has("mcp_call_tool")) {
+        mcp_request_fail(req, "the mudlib's master has no mcp_call_tool()");
+        return;
+    }
+    if (!valid_mcp("tool", name)) {
+        static const char refused[] = "the mudlib does not allow this tool";
+        mcp_tool_text(req, refused, sizeof refused - 1, true);
+        return;
+    }
+    int64_t id = lp.next_id++;
+    if (!pending_add(id, req)) {
+        mcp_request_fail(req, "out of memory");
+        return;
+    }
+    lpc_value_t a[3];
+    a[0] = lpc_value_string(lpc_string_from_cstr(name));
+    driver_json_to_lpc(mcp_request_arguments(req), &a[1]);
+    a[2] = lpc_int(id);
+    lpc_value_t r;
+    char err[512];
+    bool ok = master_apply("mcp_call_tool", a, 3, &r, err, sizeof err);
+    lpc_value_release(&a[0]);
+    lpc_value_release(&a[1]);
+    /* mcp_reply() may have answered already, from inside the call. */
+    if (pending_find(id) != NULL) {
+        if (!ok) {
+            pending_take(id);
+            char text[600];
+            snprintf(text, sizeof text, "the tool failed: %s", err);
+            mcp_tool_text(req, text, strlen(text), true);
+        } else if (!lpc_value_is_zero(&r)) {
+            pending_take(id);
+            complete_tool(req, &r);
+        }
+        /* else 0: the mudlib answers later with mcp_reply(id, ...) */
+    }
+    lpc_value_release(&r);
+}
+
+static void lpcp_cancel(void *ctx, mcp_request_t *req)
+{
+    (void)ctx;
+    for (size_t i = 0; i < lp.npending; i++) {
+        if (lp.pending[i].req == req) {
+            pending_take(lp.pending[i].id);
+            mcp_tool_text(req, "cancelled", 9, true);   /* discarded */
+            return;
+        }
+    }
+}
+
+static bool resource_allowed(const json_t *r)
+{
+    const char *uri = json_string_value(json_object_get(r, "uri"));
+    const char *tpl = json_string_value(json_object_get(r, "uriTemplate"));
+    return (uri != NULL && tpl == NULL) ? valid_mcp("resource", uri) : false;
+}
+
+static bool template_entry(const json_t *r)
+{
+    return json_string_value(json_object_get(r, "uriTemplate")) != NULL;
+}
+
+static json_t *lpcp_list_resources(void *ctx)
+{
+    (void)ctx;
+    json_t *list = lp.driver->list_resources(lp.driver->ctx);
+    if (list == NULL)
+        list = json_array();
+    if (!master_has("mcp_resources"))
+        return list;
+    lpc_value_t r;
+    char err[256];
+    if (!master_apply("mcp_resources", NULL, 0, &r, err, sizeof err))
+        log_warn("mcp: the master's mcp_resources() failed: %s", err);
+    append_mappings(list, &r, "mcp_resources()", resource_allowed);
+    lpc_value_release(&r);
+    return list;
+}
+
+static json_t *lpcp_list_templates(void *ctx)
+{
+    (void)ctx;
+    json_t *list = json_array();
+    if (master() == NULL)
+        return list;
+    json_array_append_new(list, json_pack(
+        "{s:s, s:s, s:s, s:s}",
+        "uriTemplate", "mudlib:///{+path}",
+        "name", "mudlib-file",
+        "title", "Mudlib file",
+        "description", "A file of the mudlib, by its path inside the mudlib "
+        "(mudlib:///std/room.c), as the master's valid_read allows."));
+    if (master_has("mcp_resources")) {
+        lpc_value_t r;
+        char err[256];
+        if (master_apply("mcp_resources", NULL, 0, &r, err, sizeof err))
+            append_mappings(list, &r, "mcp_resources()", template_entry);
+        lpc_value_release(&r);
+    }
+    return list;
+}
+
+static const char *mime_of(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (dot == NULL || strchr(dot, '/') != NULL)
+        return "text/plain";
+    if (strcmp(dot, ".c") == 0 || strcmp(dot, ".h") == 0)
+        return "text/x-c";
+    if (strcmp(dot, ".md") == 0)
+        return "text/markdown";
+    if (strcmp(dot, ".json") == 0)
+        return "application/json";
+    return "text/plain";
+}
+
+/* mudlib:///path: the sandbox, valid_mcp("read"), valid_read. */
+static void read_mudlib_file(mcp_request_t *req, const char *uri)
+{
+    char path[MUDLIB_PATH_MAX], lpc[MUDLIB_PATH_MAX], host[MUDLIB_PATH_MAX];
+    char err[256];
+    if (mcp_uri_path(uri, "mudlib", path, sizeof path, NULL, 0) != 0 ||
+        mudlib_path_resolve(path, strlen(path), "/", lpc, sizeof lpc, host,
+                            sizeof host, err, sizeof err) != 0 ||
+        !valid_mcp("read", lpc)) {
+        mcp_resource_not_found(req);
+        return;
+    }
+    if (master_has("valid_read")) {
+        lpc_value_t a[3] = { lpc_value_string(lpc_string_from_cstr(lpc)),
+                             lpc_value_string(lpc_string_from_cstr("mcp")),
+                             lpc_value_string(lpc_string_from_cstr("mcp_read")) };
+        lpc_value_t r;
+        bool ok = master_apply("valid_read", a, 3, &r, err, sizeof err) &&
+                  !lpc_value_is_zero(&r);
+        for (int i = 0; i < 3; i++)
+            lpc_value_release(&a[i]);
+        lpc_value_release(&r);
+        if (!ok) {
+            mcp_resource_not_found(req);
+            return;
+        }
+    }
+    size_t len;
+    char *data = driver_read_whole(host, MCP_LPC_MAX_FILE, &len);
+    if (data == NULL) {
+        mcp_resource_not_found(req);
+        return;
+    }
+    if (memchr(data, '\0', len) != NULL)
+        mcp_resource_blob(req, "application/octet-stream", data, len);
+    else
+        mcp_resource_text(req, mime_of(lpc), data, len);
+    free(data);
+}
+
+static void lpcp_read_resource(void *ctx, mcp_request_t *req)
+{
+    (void)ctx;
+    const char *uri = mcp_request_uri(req);
+    if (strcmp(uri, MCP_DRIVER_STATUS_URI) == 0) {
+        json_t *status = lpc_status();
+        char *text = status != NULL ? json_dumps(status, JSON_INDENT(2)) : NULL;
+        json_decref(status);
+        if (text == NULL) {
+            mcp_request_fail(req, "out of memory building the status");
+            return;
+        }
+        mcp_resource_text(req, "application/json", text, strlen(text));
+        free(text);
+        return;
+    }
+    if (master() == NULL) {
+        mcp_resource_not_found(req);
+        return;
+    }
+    if (strncmp(uri, "mudlib:", 7) == 0) {
+        read_mudlib_file(req, uri);
+        return;
+    }
+    if (!master_has("mcp_read_resource") || !valid_mcp("resource", uri)) {
+        mcp_resource_not_found(req);
+        return;
+    }
+    lpc_value_t a = lpc_value_string(lpc_string_from_cstr(uri));
+    lpc_value_t r;
+    char err[256];
+    bool ok = master_apply("mcp_read_resource", &a, 1, &r, err, sizeof err);
+    lpc_value_release(&a);
+    if (!ok) {
+        mcp_request_fail(req, err);
+    } else if (r.type == LPC_T_STRING) {
+        mcp_resource_text(req, "text/plain", r.u.s->data, r.u.s->len);
+    } else if (r.type == LPC_T_MAPPING) {
+        lpc_value_t k = lpc_value_string(lpc_string_from_cstr("text"));
+        const lpc_value_t *t = lpc_mapping_find(r.u.m, &k);
+        lpc_value_release(&k);
+        k = lpc_value_string(lpc_string_from_cstr("mimeType"));
+        const lpc_value_t *mt = lpc_mapping_find(r.u.m, &k);
+        lpc_value_release(&k);
+        if (t == NULL || t->type != LPC_T_STRING)
+            mcp_resource_not_found(req);
+        else
+            mcp_resource_text(req, mt != NULL && mt->type == LPC_T_STRING
+                              ? mt->u.s->data : "text/plain",
+                              t->u.s->data, t->u.s->len);
+    } else {
+        mcp_resource_not_found(req);
+    }
+    lpc_value_release(&r);
+}
+
+const mcp_provider_t mcp_lpc_provider = {
+    .name = "lpc master",
+    .ctx = NULL,
+    .start = lpcp_start,
+    .stop = lpcp_stop,
+    .instructions = lpcp_instructions,
+    .list_tools = lpcp_list_tools,
+    .call_tool = lpcp_call_tool,
+    .list_resources = lpcp_list_resources,
+    .list_resource_templates = lpcp_list_templates,
+    .read_resource = lpcp_read_resource,
+    .cancel = lpcp_cancel,
+};
+
+int mcp_lpc_provider_configure(const driver_config_t *cfg)
+{
+    if (lp.driver != NULL)
+        mcp_driver_provider_free(lp.driver);
+    lp.driver = mcp_driver_provider_create(cfg);
+    return lp.driver != NULL ? 0 : -1;
+}
+
+/* ---- game events --------------------------------------------------------- */
+
+void mcp_lpc_provider_user_event(lpc_object_t *ob, const char *what)
+{
+    if (lp.server == NULL)
+        return;
+    char text[256];
+    lpc_value_t r = lpc_int(0);
+    if (ob != NULL && !lpc_object_is_destructed(ob))
+        lpc_app_apply(NULL, ob, "query_name", NULL, 0, &r);
+    snprintf(text, sizeof text, "%s: %s", what,
+             r.type == LPC_T_STRING ? r.u.s->data : "a user");
+    lpc_value_release(&r);
+    mcp_server_log(lp.server, MCP_LOG_INFO, "game", text);
+}
+
+void mcp_lpc_provider_runtime_error(const char *message)
+{
+    if (lp.server == NULL)
+        return;
+    char text[512];
+    snprintf(text, sizeof text, "runtime error: %s", message);
+    mcp_server_log(lp.server, MCP_LOG_ERROR, "game", text);
+}
+
+/* ---- efuns ------------------------------------------------------------- */
+
+/* mcp_reply(int request_id, mixed result): 1 when it answered a pending
+ * call, 0 when there was none (answered, cancelled, or not MCP). */
+static void efun_mcp_reply(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t *ret)
+{
+    (void)vm; (void)nargs;
+    mcp_request_t *req = pending_take(args[0].u.i);
+    if (req == NULL)
+        return;
+    if (lpc_value_is_zero(&args[1]))
+        mcp_tool_text(req, "", 0, false);
+    else
+        complete_tool(req, &args[1]);
+    *ret = lpc_int(1);
+}
+
+/* mcp_progress(int request_id, int progress, int total, string message) */
+static void efun_mcp_progress(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t *ret)
+{
+    (void)vm;
+    pending_call_t *p = pending_find(args[0].u.i);
+    if (p == NULL)
+        return;
+    const char *msg = nargs > 3 && args[3].type == LPC_T_STRING ? args[3].u.s->data : NULL;
+    *ret = lpc_int(mcp_request_progress(p->req, (double)args[1].u.i,
+                                        args[2].u.i > 0 ? (double)args[2].u.i : -1.0,
+                                        msg) ? 1 : 0);
+}
+
+/* mcp_log(string level, string text): a game event for the MCP session. */
+static void efun_mcp_log(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t *ret)
+{
+    (void)nargs;
+    int level = mcp_log_level_from_name(args[0].u.s->data);
+    if (level < 0)
+        lpc_error(vm, "mcp_log: no log level '%s'", args[0].u.s->data);
+    if (lp.server == NULL)
+        return;
+    mcp_server_log(lp.server, (mcp_log_level_t)level, "game", args[1].u.s->data);
+    *ret = lpc_int(1);
+}
+
+/* efun_exists(string name): is there an efun of that name? */
+static void efun_efun_exists(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t *ret)
+{
+    (void)vm; (void)nargs;
+    *ret = lpc_int(lpc_efun_lookup(args[0].u.s->data) >= 0 ? 1 : 0);
+}
+
+static const lpc_efun_def_t mcp_efuns[] = {
+    { "mcp_reply", efun_mcp_reply, 2, 2, 0, 0, LPC_TM_INT, { LPC_TM_INT, 0 } },
+    { "mcp_progress", efun_mcp_progress, 3, 4, 0, 0, LPC_TM_INT,
+      { LPC_TM_INT, LPC_TM_INT, LPC_TM_INT, LPC_TM_STRING | LPC_TM_ZERO } },
+    { "mcp_log", efun_mcp_log, 2, 2, 0, 0, LPC_TM_INT, { LPC_TM_STRING, LPC_TM_STRING } },
+    { "efun_exists", efun_efun_exists, 1, 1, 0, 0, LPC_TM_INT, { LPC_TM_STRING } },
+};
+
+void mcp_lpc_provider_register_efuns(void)
+{
+    lpc_efun_register(mcp_efuns, sizeof mcp_efuns / sizeof mcp_efuns[0]);
+}

@@ -1,0 +1,508 @@
+/*
+ * check_console_e2e.c - console mode (neolith -c, src/console_mode.c)
+ * end to end: the real src/neolith on a temporary copy of the bundled
+ * mudlib/.
+ *
+ * Piped: stdin is a file of commands, stdout a pipe read to its end.
+ * The operator is logged in without prompts, every line before EOF is
+ * run, and with -p 0 the driver exits 0 after the session.
+ *
+ * Terminal: the driver runs on a real pseudo-terminal inside
+ * `sh -c 'stty -a >before; neolith ...; echo driver-rc=$?; stty -a
+ * >after'` (as check_console.c runs console_driver), so the terminal's
+ * settings can be compared after the driver gave it back.  A telnet
+ * player talks while the operator has half a line typed.
+ *
+ * Synchronisation is on data, never on time: every step waits until the
+ * output it expects has arrived (poll() on the pty, the pipe or the
+ * socket), with HANG_MS only turning a hang into a failure.
+ */
+#include <config.h>
+#include "port/port_clock.h"
+
+#include <check.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define HANG_MS 30000
+
+static char bin_dir[PATH_MAX];      /* folder of this test binary */
+static char mudlib_src[PATH_MAX];   /* the bundled mudlib/ */
+
+/* ---- helpers ---------------------------------------------------------- */
+
+/* A growing buffer of everything one source (pty, pipe, socket) said. */
+typedef struct stream {
+    int fd;
+    char *buf;
+    size_t len, cap;
+    bool eof;
+} stream_t;
+
+static void stream_init(stream_t *s, int fd)
+{
+    memset(s, 0, sizeof(*s));
+    s->fd = fd;
+    s->cap = 1 << 16;
+    s->buf = malloc(s->cap + 1);
+    s->buf[0] = '\0';
+}
+
+/* Reads what arrives within timeout_ms; false at EOF (EIO on a pty). */
+static bool stream_read_some(stream_t *s, int timeout_ms)
+{
+    if (s->eof)
+        return false;
+    struct pollfd pf = { .fd = s->fd, .events = POLLIN };
+    if (poll(&pf, 1, timeout_ms) <= 0)
+        return true;
+    if (s->len + 4096 > s->cap) {
+        s->cap *= 2;
+        s->buf = realloc(s->buf, s->cap + 1);
+    }
+    ssize_t n = read(s->fd, s->buf + s->len, 4096);
+    if (n <= 0) {
+        if (n < 0 && errno == EINTR)
+            return true;
+        s->eof = true;
+        return false;
+    }
+    s->len += (size_t)n;
+    s->buf[s->len] = '\0';
+    return true;
+}
+
+/* Waits until `needle` shows up at or after `from`; returns its offset. */
+static size_t stream_expect(stream_t *s, size_t from, const char *needle)
+{
+    int64_t deadline = port_deadline_after_ms(HANG_MS);
+    for (;;) {
+        if (from <= s->len) {
+            char *hit = memmem(s->buf + from, s->len - from, needle, strlen(needle));
+            if (hit != NULL)
+                return (size_t)(hit - s->buf);
+        }
+        ck_assert_msg(!port_deadline_expired(deadline) && !s->eof,
+                      "never saw '%s'; got:\n%s", needle, s->buf);
+        (void)stream_read_some(s, 50);
+    }
+}
+
+static void stream_read_to_eof(stream_t *s)
+{
+    int64_t deadline = port_deadline_after_ms(HANG_MS);
+    while (stream_read_some(s, 100))
+        ck_assert_msg(!port_deadline_expired(deadline), "no EOF; got:\n%s", s->buf);
+}
+
+static void write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        ck_assert_int_gt(n, 0);
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    size_t cap = 4096, n = 0, r;
+    char *buf = malloc(cap + 1);
+    while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap + 1);
+        }
+    }
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static int free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(s, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+    socklen_t len = sizeof(a);
+    ck_assert_int_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+/* A scratch copy of the bundled mudlib (no players, an empty log). */
+static void mudlib_copy(char *dir, size_t size)
+{
+    snprintf(dir, size, "/tmp/ck_console_e2e_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char cmd[2 * PATH_MAX + 128];
+    snprintf(cmd, sizeof(cmd), "cp -R '%s/.' '%s/' && rm -rf '%s/data/players' '%s/log' "
+             "&& mkdir '%s/data/players' '%s/log'",
+             mudlib_src, dir, dir, dir, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void remove_tree(const char *dir)
+{
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    (void)system(cmd);
+}
+
+/* ---- piped ------------------------------------------------------------ */
+
+/* Runs `neolith -f DIR/neolith.conf -c -p 0` with `input` on stdin (a
+ * file) and returns its stdout; *status gets the exit status. */
+static char *run_piped(const char *dir, const char *input, size_t len, int *status)
+{
+    char in_path[PATH_MAX], conf[PATH_MAX], bin[PATH_MAX];
+    snprintf(in_path, sizeof(in_path), "%s/input", dir);
+    snprintf(conf, sizeof(conf), "%s/neolith.conf", dir);
+    snprintf(bin, sizeof(bin), "%.*s/../src/neolith", PATH_MAX - 32, bin_dir);
+    FILE *f = fopen(in_path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(input, 1, len, f), len);
+    fclose(f);
+
+    int out[2];
+    ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        int in = open(in_path, O_RDONLY);
+        int null = open("/dev/null", O_WRONLY);
+        if (in < 0 || null < 0)
+            _exit(126);
+        dup2(in, 0);
+        dup2(out[1], 1);
+        dup2(null, 2);
+        execl(bin, bin, "-f", conf, "-c", "-p", "0", (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    stream_t s;
+    stream_init(&s, out[0]);
+    stream_read_to_eof(&s);
+    close(out[0]);
+    ck_assert_int_eq(waitpid(pid, status, 0), pid);
+    return s.buf;
+}
+
+START_TEST(test_piped_commands_all_run_and_the_driver_exits_0)
+{
+    char dir[64];
+    mudlib_copy(dir, sizeof(dir));
+    static const char input[] = "look\nsay hi\nquit\n";
+    int status = -1;
+    char *out = run_piped(dir, input, strlen(input), &status);
+    /* logged in straight away, as the admin character */
+    ck_assert_msg(strstr(out, "Welcome to Neolith, operator.") != NULL, "%s", out);
+    /* pipe mode shows no prompt: the room of 'look' follows the login */
+    char *welcome = strstr(out, "Welcome!");
+    ck_assert_msg(welcome != NULL, "%s", out);
+    char *look = strstr(welcome, "The village square");
+    ck_assert_msg(look != NULL, "the room after 'look': %s", out);
+    char *say = strstr(look, "You say: hi");
+    ck_assert_msg(say != NULL, "%s", out);
+    ck_assert_msg(strstr(say, "Goodbye, Operator.") != NULL, "%s", out);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    free(out);
+    remove_tree(dir);
+}
+END_TEST
+
+START_TEST(test_piped_100k_line_is_cut_with_a_notice_then_eof_ends_cleanly)
+{
+    char dir[64];
+    mudlib_copy(dir, sizeof(dir));
+    size_t big = 100 * 1024;
+    const char *head = "who\n", *tail = "\nsay after\n";   /* no quit: EOF ends it */
+    size_t len = strlen(head) + big + strlen(tail);
+    char *input = malloc(len);
+    memcpy(input, head, strlen(head));
+    memset(input + strlen(head), 'a', big);
+    memcpy(input + strlen(head) + big, tail, strlen(tail));
+    int status = -1;
+    char *out = run_piped(dir, input, len, &status);
+    char *who = strstr(out, "Operator");
+    ck_assert_msg(who != NULL && strstr(out, "(admin)") != NULL, "%s", out);
+    char *cut = strstr(out, "*** Input line too long: cut to 4096 bytes");
+    ck_assert_msg(cut != NULL, "%s", out);
+    ck_assert_msg(strstr(cut, "98304 bytes dropped") != NULL, "%s", out);
+    ck_assert_msg(strstr(cut, "You say: after") != NULL, "%s", out);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    /* EOF is a hang-up: net_dead() saved the character */
+    char save[PATH_MAX];
+    snprintf(save, sizeof(save), "%s/data/players/operator.o", dir);
+    ck_assert_int_eq(access(save, F_OK), 0);
+    free(input);
+    free(out);
+    remove_tree(dir);
+}
+END_TEST
+
+/* ---- terminal --------------------------------------------------------- */
+
+#ifdef CONSOLE_HAVE_LIBEDIT
+
+typedef struct pty {
+    pid_t pid;           /* the sh around the driver */
+    stream_t s;          /* the master side: keys in, screen out */
+    char dir[64];        /* the mudlib copy (also holds before/after) */
+} pty_t;
+
+static void pty_start(pty_t *p, int port)
+{
+    mudlib_copy(p->dir, sizeof(p->dir));
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    ck_assert_int_ge(m, 0);
+    ck_assert_int_eq(grantpt(m), 0);
+    ck_assert_int_eq(unlockpt(m), 0);
+    char slave[128];
+    snprintf(slave, sizeof(slave), "%s", ptsname(m));
+    char cmd[3 * PATH_MAX + 512];
+    snprintf(cmd, sizeof(cmd),
+             "stty -a > '%s/before'; LC_ALL=C.UTF-8 '%s/../src/neolith' "
+             "-f '%s/neolith.conf' -c -p %d 2>'%s/stderr'; echo driver-rc=$?; "
+             "stty -a > '%s/after'",
+             p->dir, bin_dir, p->dir, port, p->dir, p->dir);
+    struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        setsid();
+        int s = open(slave, O_RDWR);
+        if (s < 0)
+            _exit(126);
+        (void)ioctl(s, TIOCSCTTY, 0);
+        (void)ioctl(s, TIOCSWINSZ, &ws);
+        dup2(s, 0);
+        dup2(s, 1);
+        dup2(s, 2);
+        if (s > 2)
+            close(s);
+        close(m);
+        setenv("TERM", "xterm", 1);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    p->pid = pid;
+    stream_init(&p->s, m);
+}
+
+static void pty_send(pty_t *p, const char *keys)
+{
+    write_all(p->s.fd, keys, strlen(keys));
+}
+
+/* The driver's pid, from its log ("... starting (pid N, ..."). */
+static pid_t driver_pid(const pty_t *p)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/log/neolith.log", p->dir);
+    char *log = slurp(path);
+    ck_assert_ptr_nonnull(log);
+    char *at = strstr(log, "starting (pid ");
+    ck_assert_ptr_nonnull(at);
+    pid_t pid = (pid_t)atol(at + strlen("starting (pid "));
+    free(log);
+    ck_assert_int_gt(pid, 0);
+    return pid;
+}
+
+/* Waits for the driver's exit line, reaps the shell and checks the
+ * terminal's settings are what they were before the driver started. */
+static void pty_finish(pty_t *p, int want_rc)
+{
+    char rc[32];
+    snprintf(rc, sizeof(rc), "driver-rc=%d", want_rc);
+    stream_expect(&p->s, 0, rc);
+    stream_read_to_eof(&p->s);
+    int status = 0;
+    ck_assert_int_eq(waitpid(p->pid, &status, 0), p->pid);
+    ck_assert(WIFEXITED(status));
+    close(p->s.fd);
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/before", p->dir);
+    char *before = slurp(path);
+    snprintf(path, sizeof(path), "%s/after", p->dir);
+    char *after = slurp(path);
+    ck_assert_ptr_nonnull(before);
+    ck_assert_ptr_nonnull(after);
+    ck_assert_msg(strlen(before) > 100, "stty -a said: %s", before);
+    ck_assert_msg(strcmp(before, after) == 0, "stty -a before:\n%s\nafter:\n%s", before, after);
+    free(before);
+    free(after);
+    free(p->s.buf);
+    remove_tree(p->dir);
+}
+
+/* A telnet player: connects and creates the character `name`. */
+static void telnet_login(stream_t *c, int port, const char *name)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    stream_init(c, fd);
+    char line[64];
+    size_t at = stream_expect(c, 0, "creates a character): ");
+    snprintf(line, sizeof(line), "%s\r\n", name);
+    write_all(fd, line, strlen(line));
+    at = stream_expect(c, at, "at least 6 characters): ");
+    write_all(fd, "secret1\r\n", 9);
+    at = stream_expect(c, at, "Type it again: ");
+    write_all(fd, "secret1\r\n", 9);
+    stream_expect(c, at, "Welcome!");
+}
+
+START_TEST(test_tty_telnet_output_keeps_the_partial_line_and_terminal_is_restored)
+{
+    int port = free_port();
+    pty_t p;
+    pty_start(&p, port);
+    size_t at = stream_expect(&p.s, 0, "Welcome to Neolith, operator.");
+    at = stream_expect(&p.s, at, "> ");
+
+    stream_t bob;
+    telnet_login(&bob, port, "bob");
+    at = stream_expect(&p.s, at, "Bob arrives.");
+
+    /* Half a line, not finished: the terminal echoes it. */
+    pty_send(&p, "say par");
+    at = stream_expect(&p.s, at, "say par") + strlen("say par");
+
+    /* Bob talks: his words appear above, then the prompt and the partial
+     * line are drawn again. */
+    write_all(bob.fd, "say hello there\r\n", 17);
+    at = stream_expect(&p.s, at, "Bob says: hello there");
+    at = stream_expect(&p.s, at, "> say par") + strlen("> say par");
+
+    /* Finishing the line sends all of it. */
+    pty_send(&p, "tial\r");
+    at = stream_expect(&p.s, at, "You say: partial");
+    stream_expect(&bob, 0, "Operator says: partial");
+
+    /* Ctrl-D on an empty line: the console session ends like a hang-up
+     * (the body stays, link-dead) and the terminal is given back; the
+     * telnet player carries on until SIGTERM. */
+    pty_send(&p, "\x04");
+    stream_expect(&bob, 0, "Operator turns to stone.");
+    write_all(bob.fd, "say still here\r\n", 16);
+    stream_expect(&bob, 0, "You say: still here");
+    ck_assert_int_eq(kill(driver_pid(&p), SIGTERM), 0);
+    stream_read_to_eof(&bob);
+    close(bob.fd);
+    free(bob.buf);
+    pty_finish(&p, 0);
+}
+END_TEST
+
+START_TEST(test_tty_tab_completes_and_ctrl_d_with_port_0_ends_with_status_0)
+{
+    pty_t p;
+    pty_start(&p, 0);
+    size_t at = stream_expect(&p.s, 0, "Welcome to Neolith, operator.");
+    at = stream_expect(&p.s, at, "> ");
+    /* Tab asks the player's complete() apply: "sa" has one candidate,
+     * "say", which replaces the word and is followed by a space. */
+    pty_send(&p, "sa\t");
+    at = stream_expect(&p.s, at, "y ");
+    pty_send(&p, "hi\r");
+    at = stream_expect(&p.s, at, "You say: hi");
+    pty_send(&p, "\x04");
+    pty_finish(&p, 0);
+}
+END_TEST
+
+#endif /* CONSOLE_HAVE_LIBEDIT */
+
+static Suite *console_e2e_suite(void)
+{
+    Suite *s = suite_create("console_e2e");
+    TCase *tc = tcase_create("piped");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_piped_commands_all_run_and_the_driver_exits_0);
+    tcase_add_test(tc, test_piped_100k_line_is_cut_with_a_notice_then_eof_ends_cleanly);
+    suite_add_tcase(s, tc);
+#ifdef CONSOLE_HAVE_LIBEDIT
+    tc = tcase_create("terminal");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_tty_telnet_output_keeps_the_partial_line_and_terminal_is_restored);
+    tcase_add_test(tc, test_tty_tab_completes_and_ctrl_d_with_port_0_ends_with_status_0);
+    suite_add_tcase(s, tc);
+#endif
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    char self[PATH_MAX];
+    if (realpath(argv[0], self) == NULL)
+        snprintf(self, sizeof(self), "%s", argv[0]);
+    char *slash = strrchr(self, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    else
+        snprintf(self, sizeof(self), ".");
+    snprintf(bin_dir, sizeof(bin_dir), "%s", self);
+    /* The bundled mudlib is in the source tree ($srcdir under make
+     * check, for VPATH builds), else beside this binary's folder. */
+    const char *srcdir = getenv("srcdir");
+    char guess[PATH_MAX + 64];
+    if (srcdir != NULL && *srcdir != '\0')
+        snprintf(guess, sizeof(guess), "%s/mudlib", srcdir);
+    else
+        snprintf(guess, sizeof(guess), "%s/../mudlib", bin_dir);
+    if (realpath(guess, mudlib_src) == NULL) {
+        fprintf(stderr, "check_console_e2e: no mudlib at %s\n", guess);
+        return EXIT_FAILURE;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    SRunner *sr = srunner_create(console_e2e_suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

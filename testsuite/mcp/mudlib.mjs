@@ -1,0 +1,261 @@
+// mudlib.mjs - the shipped driver (src/neolith) on a copy of the bundled
+// mudlib, driven by the official TypeScript SDK v1 client: the tools and
+// resources the master object offers (mudlib/secure/mcp.c), the agent
+// character, the file sandbox, and a clean exit.
+//
+// The mudlib is copied to a scratch folder first: the agent walks in the
+// world and the logs grow, and the source tree must stay as it is.
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { McpError, LoggingMessageNotificationSchema, CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { cpSync, readFileSync, writeFileSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  assert, check, summary, onCleanup, sleep, shippedBinary, freePort,
+} from './lib.mjs';
+
+const sourceMudlib = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'mudlib');
+
+// A scratch copy of the bundled mudlib (no player saves, no logs); returns
+// the path of its neolith.conf.  `set` replaces config keys ({ port: 0 }).
+function copyMudlib(set = {}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'neolith-mcp-mudlib-'));
+  const lib = path.join(dir, 'mudlib');
+  cpSync(sourceMudlib, lib, { recursive: true });
+  for (const sub of ['data/players', 'log']) {
+    for (const f of readdirSync(path.join(lib, sub)))
+      if (f !== '.gitkeep') unlinkSync(path.join(lib, sub, f));
+  }
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  const conf = path.join(lib, 'neolith.conf');
+  let text = readFileSync(conf, 'utf8');
+  for (const [key, value] of Object.entries(set))
+    text = text.replace(new RegExp(`^${key}:.*$`, 'm'), `${key}: ${value}`);
+  writeFileSync(conf, text);
+  return conf;
+}
+
+async function connect(conf) {
+  const transport = new StdioClientTransport({
+    command: shippedBinary,
+    args: ['-f', conf, '--mcp'],
+    env: {},
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (d) => { stderr += d; });
+  const client = new Client({ name: 'neolith-test-mudlib', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(transport);
+  onCleanup(() => client.close());
+  return { client, transport, stderr: () => stderr };
+}
+
+async function expectMcpError(promise, code) {
+  try {
+    await promise;
+  } catch (e) {
+    assert.ok(e instanceof McpError, `expected McpError, got ${e}`);
+    assert.equal(e.code, code, e.message);
+    return e;
+  }
+  assert.fail(`expected error ${code}`);
+}
+
+const text = (r) => r.content.filter((c) => c.type === 'text').map((c) => c.text).join('');
+
+const BUNDLED = ['who_is_online', 'look', 'run_command', 'player_info', 'read_log', 'recompile'];
+
+await check('E2_master_tools_listed_with_valid_schemas', async () => {
+  const { client } = await connect(copyMudlib());
+  assert.match(client.getInstructions(), /agent/);
+  const { tools } = await client.listTools();
+  const names = tools.map((t) => t.name);
+  for (const n of ['driver_status', ...BUNDLED])
+    assert.ok(names.includes(n), `tool ${n} missing from ${names}`);
+  for (const t of tools) {
+    assert.equal(t.inputSchema.type, 'object', t.name);
+    assert.equal(typeof t.description, 'string', t.name);
+    assert.ok(('neolith_' + t.name).length <= 60, t.name);
+    assert.equal(typeof t.annotations.readOnlyHint, 'boolean', t.name);
+    assert.equal(typeof t.annotations.destructiveHint, 'boolean', t.name);
+    if (t.inputSchema.additionalProperties !== undefined)
+      assert.equal(t.inputSchema.additionalProperties, false, t.name);
+  }
+  const st = await client.callTool({ name: 'driver_status', arguments: {} });
+  assert.equal(st.structuredContent.lpc.available, true);
+  assert.match(st.structuredContent.lpc.note, /secure\/master/);
+  const recompile = tools.find((t) => t.name === 'recompile');
+  assert.equal(recompile.annotations.destructiveHint, true);
+  assert.deepEqual(tools.find((t) => t.name === 'run_command').inputSchema.required, ['command']);
+});
+
+await check('E4_who_is_online_empty_with_structured_content', async () => {
+  const { client } = await connect(copyMudlib());
+  const r = await client.callTool({ name: 'who_is_online', arguments: {} });   // checked against outputSchema
+  assert.equal(r.isError, undefined);
+  assert.deepEqual(r.structuredContent, { count: 0, players: [] });
+  assert.match(text(r), /Nobody is online/);
+});
+
+await check('E4_look_at_the_start_room_describes_it', async () => {
+  const { client } = await connect(copyMudlib());
+  let r = await client.callTool({ name: 'look', arguments: {} });
+  assert.match(text(r), /village square/i);
+  assert.match(text(r), /Obvious exits/);
+  r = await client.callTool({ name: 'look', arguments: { target: '/domains/start/tavern' } });
+  assert.equal(r.isError, undefined);
+  assert.match(text(r), /tavern/i);
+});
+
+await check('E4_run_command_as_the_agent_returns_its_output', async () => {
+  const { client } = await connect(copyMudlib());
+  let r = await client.callTool({ name: 'run_command', arguments: { command: 'look' } });
+  assert.equal(r.isError, undefined);
+  assert.match(text(r), /village square/i);
+  r = await client.callTool({ name: 'run_command', arguments: { command: 'say hello' } });
+  assert.match(text(r), /You say: hello/);
+  // The agent lives in the world: the start room shows it now.
+  r = await client.callTool({ name: 'look', arguments: {} });
+  assert.match(text(r), /Agent/);
+  r = await client.callTool({ name: 'run_command', arguments: { command: 'north' } });
+  assert.match(text(r), /tavern/i);
+  r = await client.callTool({ name: 'player_info', arguments: { name: 'agent' } });
+  assert.equal(r.structuredContent.name, 'agent');
+  assert.equal(r.structuredContent.online, true);
+  assert.equal(r.structuredContent.agent, true);
+  assert.equal(r.structuredContent.room, '/domains/start/tavern');
+});
+
+await check('E5_failing_tools_are_isError_results', async () => {
+  const { client } = await connect(copyMudlib());
+  let r = await client.callTool({ name: 'player_info', arguments: { name: 'nobody' } });
+  assert.equal(r.isError, true);
+  assert.match(text(r), /no character called 'nobody'/);
+  r = await client.callTool({ name: 'read_log', arguments: { log: 'nosuch' } });
+  assert.equal(r.isError, true);
+  r = await client.callTool({ name: 'read_log', arguments: { log: '../secure/master.c' } });
+  assert.equal(r.isError, true);
+  r = await client.callTool({ name: 'recompile', arguments: { file: '/no/such/file' } });
+  assert.equal(r.isError, true);
+  r = await client.callTool({ name: 'look', arguments: { target: 'nobody' } });
+  assert.equal(r.isError, true);
+});
+
+await check('E5_unknown_tool_is_32602', async () => {
+  const { client } = await connect(copyMudlib());
+  await expectMcpError(client.callTool({ name: 'no_such_tool', arguments: {} }), -32602);
+});
+
+await check('E9_read_log_returns_the_last_lines', async () => {
+  const { client } = await connect(copyMudlib());
+  // A run-time error lands in /log/runtime (the master's error_handler).
+  const r = await client.callTool({ name: 'read_log', arguments: { log: 'neolith.log', lines: 5 } });
+  assert.equal(r.isError, undefined);
+  const lines = text(r).trimEnd().split('\n');
+  assert.ok(lines.length >= 1 && lines.length <= 5, `${lines.length} lines`);
+  assert.match(text(r), /\[info\]/);
+});
+
+await check('E4_recompile_reloads_an_object', async () => {
+  const { client } = await connect(copyMudlib());
+  const r = await client.callTool({ name: 'recompile', arguments: { file: '/domains/start/garden.c' } });
+  assert.equal(r.isError, undefined, text(r));
+  assert.match(text(r), /Recompiled \/domains\/start\/garden/);
+});
+
+await check('F2_F3_resources_list_and_read_a_mudlib_file', async () => {
+  const { client } = await connect(copyMudlib());
+  const { resources } = await client.listResources();
+  const uris = resources.map((r) => r.uri);
+  assert.ok(uris.includes('neolith://driver/status'));
+  assert.ok(uris.includes('mud://who'));
+  assert.ok(uris.includes('mudlib:///include/mudlib.h'), uris.join(' '));
+  const { resourceTemplates } = await client.listResourceTemplates();
+  assert.ok(resourceTemplates.some((t) => t.uriTemplate === 'mudlib:///{+path}'));
+  let read = await client.readResource({ uri: 'mudlib:///include/mudlib.h' });
+  assert.equal(read.contents[0].mimeType, 'text/x-c');
+  assert.match(read.contents[0].text, /START_ROOM/);
+  read = await client.readResource({ uri: 'mudlib:///std/room.c' });   // by the template
+  assert.match(read.contents[0].text, /inherit/);
+  read = await client.readResource({ uri: 'mud://who' });
+  assert.match(read.contents[0].text, /Nobody is online/);
+  read = await client.readResource({ uri: 'mud://object/domains/start/square' });
+  assert.match(read.contents[0].text, /village square/i);
+});
+
+await check('F8_files_outside_the_mudlib_are_refused', async () => {
+  const { client } = await connect(copyMudlib());
+  for (const uri of ['mudlib:///../../../etc/passwd', 'mudlib:///%2e%2e/etc/passwd',
+                     'mudlib:///no/such/file.c', 'file:///etc/passwd'])
+    await expectMcpError(client.readResource({ uri }), -32002);
+});
+
+await check('H3_a_telnet_login_and_logout_are_logged_to_the_session', async () => {
+  const port = await freePort();
+  const { client } = await connect(copyMudlib({ 'mcp telnet': 'on', port }));
+  const seen = [];
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => seen.push(n.params));
+  await client.setLoggingLevel('info');
+  const sock = net.connect(port, '127.0.0.1');
+  await new Promise((resolve, reject) => { sock.on('connect', resolve); sock.on('error', reject); });
+  for (let i = 0; i < 200 && !seen.some((p) => /connected/.test(String(p.data))); i++) await sleep(10);
+  assert.ok(seen.some((p) => p.logger === 'game' && /connected/.test(String(p.data))), JSON.stringify(seen));
+  sock.destroy();
+  for (let i = 0; i < 200 && !seen.some((p) => /disconnected/.test(String(p.data))); i++) await sleep(10);
+  assert.ok(seen.some((p) => /disconnected/.test(String(p.data))), JSON.stringify(seen));
+});
+
+// git in a scratch repository, never prompting, with a fixed identity.
+function git(cwd, ...args) {
+  return execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org',
+                              '-c', 'init.defaultBranch=master', ...args],
+                      { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, stdio: 'pipe' }).toString();
+}
+
+await check('I1_git_update_answers_later_with_progress', async () => {
+  // upstream (bare) <- work (pushes changes); the driver runs on a clone.
+  const conf = copyMudlib({ 'git update': 'on' });
+  const src = path.dirname(conf);
+  const top = path.dirname(src);
+  git(src, 'init', '-q');
+  git(src, 'add', '-A');
+  git(src, 'commit', '-q', '-m', 'mudlib');
+  git(top, 'clone', '-q', '--bare', src, 'upstream.git');
+  git(top, 'clone', '-q', 'upstream.git', 'live');
+  const { client } = await connect(path.join(top, 'live', 'neolith.conf'));
+  let r = await client.callTool({ name: 'look', arguments: {} });
+  assert.match(text(r), /fountain/);
+  const square = path.join(src, 'domains', 'start', 'square.c');
+  writeFileSync(square, readFileSync(square, 'utf8').replace(/fountain/g, 'statue'));
+  git(src, 'commit', '-q', '-am', 'a statue');
+  git(src, 'push', '-q', path.join(top, 'upstream.git'), 'HEAD:master');
+  const progress = [];
+  r = await client.callTool({ name: 'git_update', arguments: {} }, CallToolResultSchema,
+                            { onprogress: (p) => progress.push(p) });
+  assert.equal(r.isError, undefined, text(r));
+  assert.ok(progress.length >= 1, 'no progress notification');
+  for (let i = 1; i < progress.length; i++)
+    assert.ok(progress[i].progress > progress[i - 1].progress);
+  r = await client.callTool({ name: 'look', arguments: {} });
+  assert.match(text(r), /statue/);
+}, 60000);
+
+await check('A7_stdin_close_exits_0', async () => {
+  const { client, transport } = await connect(copyMudlib());
+  await client.callTool({ name: 'run_command', arguments: { command: 'look' } });
+  const proc = transport._process;
+  const t0 = Date.now();
+  await client.close();
+  const took = Date.now() - t0;
+  assert.ok(took < 2000, `close took ${took} ms`);
+  for (let i = 0; i < 100 && proc.exitCode === null; i++) await sleep(10);
+  assert.equal(proc.exitCode, 0);
+  assert.equal(proc.signalCode, null);
+});
+
+summary('mudlib');
