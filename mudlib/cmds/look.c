@@ -10,12 +10,14 @@ int main(string arg)
         write("You are nowhere.\n");
         return 1;
     }
-    if (!arg || arg == "") {
+    arg = trim(arg || "");
+    if (arg == "") {
         write(here->long(me));
         return 1;
     }
     sscanf(arg, "at %s", arg);
-    if (arg == "at") {                  // "look at" with nothing after it
+    arg = trim(arg);
+    if (arg == "" || arg == "at") {     // "look at" with nothing after it
         notify_fail("Look at what?\n");
         return 0;
     }

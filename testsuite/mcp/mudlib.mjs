@@ -9,7 +9,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { McpError, LoggingMessageNotificationSchema, CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import { cpSync, readFileSync, writeFileSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
@@ -28,6 +28,8 @@ function copyMudlib(set = {}) {
   const lib = path.join(dir, 'mudlib');
   cpSync(sourceMudlib, lib, { recursive: true });
   for (const sub of ['data/players', 'log']) {
+    if (!existsSync(path.join(lib, sub)))
+      continue;  // a fresh checkout has no log folder yet
     for (const f of readdirSync(path.join(lib, sub)))
       if (f !== '.gitkeep') unlinkSync(path.join(lib, sub, f));
   }
