@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define KEY_CONSOLE 1
@@ -65,6 +66,38 @@ static void warm_up_threads(void)
     port_thread_t t;
     if (port_thread_create(&t, nothing, NULL, 0) == 0)
         port_thread_join(&t, NULL);
+}
+
+/* Threads of this process that are alive.  A thread that was just
+ * joined can still be listed in /proc/self/task for a moment (pthread_join
+ * returns when the kernel clears its tid, a little before the task is
+ * gone); such a task is no longer running ('Z' or 'X' state), so it is
+ * not counted. */
+static int count_live_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (d == NULL)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], buf[256];
+        snprintf(path, sizeof(path), "/proc/self/task/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;  /* gone while we looked */
+        size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        const char *close_paren = strrchr(buf, ')');
+        char state = (close_paren != NULL && close_paren[1] == ' ') ? close_paren[2] : '?';
+        if (state != 'Z' && state != 'X')
+            n++;
+    }
+    closedir(d);
+    return n;
 }
 
 static int count_dir(const char *path)
@@ -164,7 +197,7 @@ int main(int argc, char **argv)
 
     warm_up_threads();
     int fds_before = count_dir("/proc/self/fd");
-    int threads_before = count_dir("/proc/self/task");
+    int threads_before = count_live_threads();
     opts.runtime = rt;
     char err[256];
     console_t *con = console_start(&opts, err, sizeof(err));
@@ -244,7 +277,14 @@ int main(int argc, char **argv)
 
     bool clean = console_stop(con);
     int fds_after = count_dir("/proc/self/fd");
-    int threads = count_dir("/proc/self/task");
+    /* A joined thread can take a moment to leave /proc (see
+     * count_live_threads): give the kernel up to 2 s to finish. */
+    int threads = count_live_threads();
+    for (int i = 0; i < 2000 && threads > threads_before; i++) {
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+        threads = count_live_threads();
+    }
     char bye[128];
     int len = snprintf(bye, sizeof(bye), "exit fds=%d/%d threads=%d/%d%s\n", fds_after,
                        fds_before, threads, threads_before, clean ? "" : " stop=stuck");
