@@ -18,6 +18,7 @@
  * socket), with HANG_MS only turning a hang into a failure.
  */
 #include <config.h>
+#include "e2e_util.h"
 #include "port/port_clock.h"
 
 #include <check.h>
@@ -40,7 +41,6 @@
 
 #define HANG_MS 30000
 
-static char bin_dir[PATH_MAX];      /* folder of this test binary */
 static char mudlib_src[PATH_MAX];   /* the bundled mudlib/ */
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -122,40 +122,6 @@ static void write_all(int fd, const void *data, size_t len)
     }
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 4096, n = 0, r;
-    char *buf = malloc(cap + 1);
-    while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap + 1);
-        }
-    }
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
-}
-
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ck_assert_int_ge(s, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
-    socklen_t len = sizeof(a);
-    ck_assert_int_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
 /* A scratch copy of the bundled mudlib (no players, an empty log). */
 static void mudlib_copy(char *dir, size_t size)
 {
@@ -184,7 +150,7 @@ static char *run_piped(const char *dir, const char *input, size_t len, int *stat
     char in_path[PATH_MAX], conf[PATH_MAX], bin[PATH_MAX];
     snprintf(in_path, sizeof(in_path), "%s/input", dir);
     snprintf(conf, sizeof(conf), "%s/neolith.conf", dir);
-    snprintf(bin, sizeof(bin), "%.*s/../src/neolith", PATH_MAX - 32, bin_dir);
+    snprintf(bin, sizeof(bin), "%.*s/../src/neolith", PATH_MAX - 32, e2e_bin_dir);
     FILE *f = fopen(in_path, "wb");
     ck_assert_ptr_nonnull(f);
     ck_assert_uint_eq(fwrite(input, 1, len, f), len);
@@ -297,7 +263,7 @@ static void pty_start(pty_t *p, int port)
              "stty -a > '%s/before'; LC_ALL=C.UTF-8 '%s/../src/neolith' "
              "-f '%s/neolith.conf' -c -p %d 2>'%s/stderr'; echo driver-rc=$?; "
              "stty -a > '%s/after'",
-             p->dir, bin_dir, p->dir, port, p->dir, p->dir);
+             p->dir, e2e_bin_dir, p->dir, port, p->dir, p->dir);
     struct winsize ws = { .ws_row = 24, .ws_col = 80 };
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -336,7 +302,7 @@ static pid_t driver_pid(const pty_t *p)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/log/neolith.log", p->dir);
-    char *log = slurp(path);
+    char *log = e2e_read_whole_file(path);
     ck_assert_ptr_nonnull(log);
     char *at = strstr(log, "starting (pid ");
     ck_assert_ptr_nonnull(at);
@@ -360,9 +326,9 @@ static void pty_finish(pty_t *p, int want_rc)
     close(p->s.fd);
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/before", p->dir);
-    char *before = slurp(path);
+    char *before = e2e_read_whole_file(path);
     snprintf(path, sizeof(path), "%s/after", p->dir);
-    char *after = slurp(path);
+    char *after = e2e_read_whole_file(path);
     ck_assert_ptr_nonnull(before);
     ck_assert_ptr_nonnull(after);
     ck_assert_msg(strlen(before) > 100, "stty -a said: %s", before);
@@ -398,7 +364,7 @@ static void telnet_login(stream_t *c, int port, const char *name)
 
 START_TEST(test_tty_telnet_output_keeps_the_partial_line_and_terminal_is_restored)
 {
-    int port = free_port();
+    int port = e2e_free_port();
     pty_t p;
     pty_start(&p, port);
     size_t at = stream_expect(&p.s, 0, "Welcome to Neolith, operator.");
@@ -478,27 +444,11 @@ static Suite *console_e2e_suite(void)
 int main(int argc, char **argv)
 {
     (void)argc;
-    char self[PATH_MAX];
-    if (realpath(argv[0], self) == NULL)
-        snprintf(self, sizeof(self), "%s", argv[0]);
-    char *slash = strrchr(self, '/');
-    if (slash != NULL)
-        *slash = '\0';
-    else
-        snprintf(self, sizeof(self), ".");
-    snprintf(bin_dir, sizeof(bin_dir), "%s", self);
+    e2e_set_bin_dir(argv[0]);
     /* The bundled mudlib is in the source tree ($srcdir under make
      * check, for VPATH builds), else beside this binary's folder. */
-    const char *srcdir = getenv("srcdir");
-    char guess[PATH_MAX + 64];
-    if (srcdir != NULL && *srcdir != '\0')
-        snprintf(guess, sizeof(guess), "%s/mudlib", srcdir);
-    else
-        snprintf(guess, sizeof(guess), "%s/../mudlib", bin_dir);
-    if (realpath(guess, mudlib_src) == NULL) {
-        fprintf(stderr, "check_console_e2e: no mudlib at %s\n", guess);
+    if (!e2e_find_source_dir(mudlib_src, "mudlib", "../mudlib", "check_console_e2e", "mudlib"))
         return EXIT_FAILURE;
-    }
     signal(SIGPIPE, SIG_IGN);
     SRunner *sr = srunner_create(console_e2e_suite());
     srunner_run_all(sr, CK_ENV);

@@ -87,7 +87,7 @@ testsuite_neolith_echo_LDADD = $(DRIVER_LDADD)
 
 # End-to-end: starts testsuite/neolith_echo and src/neolith, talks to them
 # over real sockets.
-testsuite_check_driver_e2e_SOURCES = testsuite/check_driver_e2e.c
+testsuite_check_driver_e2e_SOURCES = testsuite/check_driver_e2e.c testsuite/e2e_util.c
 testsuite_check_driver_e2e_CFLAGS = $(DRIVER_TEST_CFLAGS)
 testsuite_check_driver_e2e_LDADD = $(DRIVER_TEST_LDADD)
 
@@ -206,7 +206,7 @@ endif
 # the test mudlib testsuite/mudlib_rt/, played over telnet sockets.
 if HAVE_CHECK
 check_PROGRAMS += testsuite/check_runtime_e2e
-testsuite_check_runtime_e2e_SOURCES = testsuite/check_runtime_e2e.c
+testsuite_check_runtime_e2e_SOURCES = testsuite/check_runtime_e2e.c testsuite/e2e_util.c
 testsuite_check_runtime_e2e_CFLAGS = $(DRIVER_TEST_CFLAGS)
 testsuite_check_runtime_e2e_LDADD = $(DRIVER_TEST_LDADD)
 TESTS += testsuite/check_runtime_e2e
@@ -219,7 +219,7 @@ EXTRA_DIST += testsuite/mudlib_rt
 # the remote; an admin runs "gitupdate" over telnet.  Needs git.
 if HAVE_CHECK
 check_PROGRAMS += testsuite/check_git_e2e
-testsuite_check_git_e2e_SOURCES = testsuite/check_git_e2e.c
+testsuite_check_git_e2e_SOURCES = testsuite/check_git_e2e.c testsuite/e2e_util.c
 testsuite_check_git_e2e_CFLAGS = $(DRIVER_TEST_CFLAGS)
 testsuite_check_git_e2e_LDADD = $(DRIVER_TEST_LDADD)
 TESTS += testsuite/check_git_e2e
@@ -231,7 +231,7 @@ endif
 # telnet player alongside.
 if HAVE_CHECK
 check_PROGRAMS += testsuite/check_console_e2e
-testsuite_check_console_e2e_SOURCES = testsuite/check_console_e2e.c
+testsuite_check_console_e2e_SOURCES = testsuite/check_console_e2e.c testsuite/e2e_util.c
 testsuite_check_console_e2e_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 testsuite_check_console_e2e_LDADD = lib/port/libport.a $(CHECK_LIBS)
 if HAVE_LIBEDIT
@@ -248,7 +248,7 @@ endif
 # sandbox).
 if HAVE_CHECK
 check_PROGRAMS += testsuite/check_mudlib_e2e
-testsuite_check_mudlib_e2e_SOURCES = testsuite/check_mudlib_e2e.c
+testsuite_check_mudlib_e2e_SOURCES = testsuite/check_mudlib_e2e.c testsuite/e2e_util.c
 testsuite_check_mudlib_e2e_CFLAGS = $(DRIVER_TEST_CFLAGS)
 testsuite_check_mudlib_e2e_LDADD = $(DRIVER_TEST_LDADD)
 TESTS += testsuite/check_mudlib_e2e
