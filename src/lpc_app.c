@@ -166,6 +166,7 @@ bool lpc_app_run(lpc_object_t *player, void (*fn)(lpc_vm_t *vm, void *arg), void
     if (player != NULL)
         lpc_object_decref(player);
     commands_set_this_player(saved != NULL && !lpc_object_is_destructed(saved) ? saved : NULL);
+    mcp_lpc_provider_after_run();    /* list rechecks asked for meanwhile */
     return ok;
 }
 

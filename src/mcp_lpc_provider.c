@@ -32,6 +32,10 @@ typedef struct pending_call {
 static struct {
     mcp_provider_t *driver;     /* the driver-level provider (ours) */
     mcp_server_t *server;       /* between start and stop */
+    json_t *tools_seen;         /* the lists last given out, to notice a change */
+    json_t *resources_seen;
+    bool who_watched;           /* a client subscribed to mud://who */
+    bool recheck_pending;       /* recheck_lists once LPC is back at top level */
     pending_call_t *pending;
     size_t npending, cap;
     int64_t next_id;
@@ -167,7 +171,22 @@ static void coerce_to_schema(json_t *v, const json_t *schema, int depth)
 /* Completes a tools/call with what LPC returned: a string, a mapping
  * ([ "text": string, "structured": mapping, "isError": int ]), anything
  * else as its JSON. */
+static void recheck_lists(void);
+static void complete_tool_(mcp_request_t *req, const lpc_value_t *v);
+
+/* After a tool ran (a recompile or a git update may have changed what
+ * the master offers): the lists are asked again and compared. */
 static void complete_tool(mcp_request_t *req, const lpc_value_t *v)
+{
+    complete_tool_(req, v);
+    lpc_vm_t *vm = lpc_app_vm();
+    if (vm != NULL && vm->nframes > 0)
+        lp.recheck_pending = true;   /* mcp_reply: after the LPC code ran */
+    else
+        recheck_lists();
+}
+
+static void complete_tool_(mcp_request_t *req, const lpc_value_t *v)
 {
     char err[160] = "out of memory";
     if (v->type == LPC_T_STRING) {
@@ -217,10 +236,17 @@ static void complete_tool(mcp_request_t *req, const lpc_value_t *v)
 
 /* ---- the provider ------------------------------------------------------ */
 
+static bool lpcp_subscribe(void *ctx, const char *uri);
+static void lpcp_unsubscribe(void *ctx, const char *uri);
+
 static int lpcp_start(void *ctx, mcp_server_t *server)
 {
     (void)ctx;
     lp.server = server;
+    /* resources.subscribe only with a world whose users come and go */
+    bool world = master() != NULL;
+    mcp_lpc_provider.subscribe = world ? lpcp_subscribe : NULL;
+    mcp_lpc_provider.unsubscribe = world ? lpcp_unsubscribe : NULL;
     if (lp.driver != NULL && lp.driver->start != NULL)
         lp.driver->start(lp.driver->ctx, server);
     return MCP_PROVIDER_READY;
@@ -235,6 +261,10 @@ static void lpcp_stop(void *ctx)
     free(lp.pending);
     lp.pending = NULL;
     lp.npending = lp.cap = 0;
+    json_decref(lp.tools_seen);
+    json_decref(lp.resources_seen);
+    lp.tools_seen = lp.resources_seen = NULL;
+    lp.who_watched = false;
     lp.server = NULL;
 }
 
@@ -332,6 +362,8 @@ static json_t *lpcp_list_tools(void *ctx)
         log_warn("mcp: the master's mcp_tools() failed: %s", err);
     append_mappings(list, &r, "mcp_tools()", tool_allowed);
     lpc_value_release(&r);
+    json_decref(lp.tools_seen);
+    lp.tools_seen = json_deep_copy(list);
     return list;
 }
 
@@ -444,6 +476,8 @@ static json_t *lpcp_list_resources(void *ctx)
         log_warn("mcp: the master's mcp_resources() failed: %s", err);
     append_mappings(list, &r, "mcp_resources()", resource_allowed);
     lpc_value_release(&r);
+    json_decref(lp.resources_seen);
+    lp.resources_seen = json_deep_copy(list);
     return list;
 }
 
@@ -580,7 +614,66 @@ static void lpcp_read_resource(void *ctx, mcp_request_t *req)
     lpc_value_release(&r);
 }
 
-const mcp_provider_t mcp_lpc_provider = {
+/* Subscriptions: the live view mud://who changes when users come and
+ * go (mcp_lpc_provider_user_event); other URIs are accepted and simply
+ * never reported as changed. */
+static bool lpcp_subscribe(void *ctx, const char *uri)
+{
+    (void)ctx;
+    if (strcmp(uri, "mud://who") == 0)
+        lp.who_watched = true;
+    return true;
+}
+
+static void lpcp_unsubscribe(void *ctx, const char *uri)
+{
+    (void)ctx;
+    if (strcmp(uri, "mud://who") == 0)
+        lp.who_watched = false;
+}
+
+/* Asks the master for its lists again; when one differs from what the
+ * client was last given, the server is told (list_changed).  A list the
+ * client never asked for is not compared. */
+static void recheck_lists(void)
+{
+    lp.recheck_pending = false;
+    if (lp.server == NULL)
+        return;
+    if (lp.tools_seen != NULL) {
+        json_t *old = lp.tools_seen;
+        lp.tools_seen = NULL;
+        json_t *now = lpcp_list_tools(NULL);       /* stores the new one */
+        if (now != NULL && !json_equal(old, now))
+            mcp_server_tools_changed(lp.server);
+        json_decref(now);
+        json_decref(old);
+    }
+    if (lp.resources_seen != NULL) {
+        json_t *old = lp.resources_seen;
+        lp.resources_seen = NULL;
+        json_t *now = lpcp_list_resources(NULL);
+        if (now != NULL && !json_equal(old, now))
+            mcp_server_resources_changed(lp.server);
+        json_decref(now);
+        json_decref(old);
+    }
+}
+
+void mcp_lpc_provider_lists_may_have_changed(void)
+{
+    recheck_lists();
+}
+
+void mcp_lpc_provider_after_run(void)
+{
+    lpc_vm_t *vm = lpc_app_vm();
+    if (lp.recheck_pending && vm != NULL && vm->nframes == 0)
+        recheck_lists();
+}
+
+/* Not const: lpcp_start sets subscribe when there is a world. */
+mcp_provider_t mcp_lpc_provider = {
     .name = "lpc master",
     .ctx = NULL,
     .start = lpcp_start,
@@ -592,6 +685,8 @@ const mcp_provider_t mcp_lpc_provider = {
     .list_resource_templates = lpcp_list_templates,
     .read_resource = lpcp_read_resource,
     .cancel = lpcp_cancel,
+    .subscribe = lpcp_subscribe,
+    .unsubscribe = lpcp_unsubscribe,
 };
 
 int mcp_lpc_provider_configure(const driver_config_t *cfg)
@@ -616,6 +711,13 @@ void mcp_lpc_provider_user_event(lpc_object_t *ob, const char *what)
              r.type == LPC_T_STRING ? r.u.s->data : "a user");
     lpc_value_release(&r);
     mcp_server_log(lp.server, MCP_LOG_INFO, "game", text);
+    mcp_lpc_provider_who_changed();
+}
+
+void mcp_lpc_provider_who_changed(void)
+{
+    if (lp.server != NULL && lp.who_watched)
+        mcp_server_resource_updated(lp.server, "mud://who");
 }
 
 void mcp_lpc_provider_runtime_error(const char *message)
@@ -667,6 +769,8 @@ static void efun_mcp_log(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t
     if (lp.server == NULL)
         return;
     mcp_server_log(lp.server, (mcp_log_level_t)level, "game", args[1].u.s->data);
+    /* a game event (a login completing, ...): the who view may have changed */
+    mcp_lpc_provider_who_changed();
     *ret = lpc_int(1);
 }
 

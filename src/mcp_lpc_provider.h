@@ -33,7 +33,7 @@
 #include "lpc/lpc_vm.h"
 
 /* The provider lpc_app hands the driver (driver_app_t.mcp_provider). */
-extern const mcp_provider_t mcp_lpc_provider;
+extern mcp_provider_t mcp_lpc_provider;
 
 /* Keeps what the driver-level part needs (paths are copied).  Call from
  * the application's start, before mcp_start.  Returns 0 or -1. */
@@ -46,5 +46,18 @@ void mcp_lpc_provider_register_efuns(void);
  * connected / disconnected (ob may be NULL), a runtime error. */
 void mcp_lpc_provider_user_event(lpc_object_t *ob, const char *what);
 void mcp_lpc_provider_runtime_error(const char *message);
+
+/* The list of users changed (a login completed): subscribers of
+ * mud://who get notifications/resources/updated. */
+void mcp_lpc_provider_who_changed(void);
+
+/* The master's tool or resource list may have changed (the master or
+ * an object it reads was reloaded): asks again and sends list_changed
+ * when a list the client has seen differs.  Tool calls do it themselves. */
+void mcp_lpc_provider_lists_may_have_changed(void);
+
+/* Called when a top-level run of LPC code ends: a recheck asked for
+ * while LPC was running (mcp_reply) happens now. */
+void mcp_lpc_provider_after_run(void);
 
 #endif /* NEOLITH_MCP_LPC_PROVIDER_H */

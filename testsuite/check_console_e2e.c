@@ -421,6 +421,198 @@ START_TEST(test_tty_tab_completes_and_ctrl_d_with_port_0_ends_with_status_0)
 }
 END_TEST
 
+/* Password input: input_to(fn, 1) from an object turns echo off on the
+ * console; the bytes typed never come back on the terminal, yet reach
+ * the function whole. */
+START_TEST(test_tty_password_typed_is_not_echoed_and_reaches_input_to)
+{
+    pty_t p;
+    pty_start(&p, 0);
+    size_t at = stream_expect(&p.s, 0, "Welcome to Neolith, operator.");
+    at = stream_expect(&p.s, at, "> ");
+    /* Loaded on first call_other, so it may be written now. */
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/pw.c", p.dir);
+    e2e_write_file(path,
+                   "void ask() { write(\"Secret: \"); input_to(\"got\", 1); }\n"
+                   "void got(string s) { write(\"\\nlen \" + strlen(s) + \"\\n\"); }\n");
+    pty_send(&p, "eval call_other(\"/pw\", \"ask\")\r");
+    at = stream_expect(&p.s, at, "Secret: ") + strlen("Secret: ");
+    size_t typed_at = p.s.len;
+    pty_send(&p, "hunter2\r");
+    at = stream_expect(&p.s, at, "len 7");
+    /* Echo is back on for the next line. */
+    pty_send(&p, "say visible\r");
+    at = stream_expect(&p.s, at, "You say: visible");
+    ck_assert_msg(memmem(p.s.buf + typed_at, p.s.len - typed_at, "hunter", 6) == NULL,
+                  "the password was echoed:\n%s", p.s.buf + typed_at);
+    ck_assert_msg(strstr(p.s.buf, "hunter") == NULL, "%s", p.s.buf);
+    pty_send(&p, "\x04");
+    pty_finish(&p, 0);
+}
+END_TEST
+
+/* ---- the screen, through tmux ----------------------------------------- */
+
+static char tmux_sock[64];   /* named in main(), before Check forks */
+
+static bool tmux_available(void)
+{
+    return system("command -v tmux >/dev/null 2>&1") == 0;
+}
+
+/* Runs "tmux <args>" on this run's own tmux server. */
+static int tmux(const char *args)
+{
+    size_t size = strlen(args) + 128;
+    char *cmd = malloc(size);
+    snprintf(cmd, size, "tmux -L '%s' -f /dev/null %s", tmux_sock, args);
+    int rc = system(cmd);
+    free(cmd);
+    return rc;
+}
+
+/* The visible screen, one line per row, trailing blanks trimmed. */
+static char *tmux_screen(void)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "tmux -L '%s' capture-pane -p -t con", tmux_sock);
+    FILE *f = popen(cmd, "r");
+    if (f == NULL)
+        return strdup("");
+    size_t cap = 16384, n = 0;
+    char *buf = malloc(cap + 1);
+    size_t r;
+    while (n < cap && (r = fread(buf + n, 1, cap - n, f)) > 0)
+        n += r;
+    pclose(f);
+    buf[n] = '\0';
+    char *out = malloc(n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (buf[i] == '\n')
+            while (o > 0 && out[o - 1] == ' ')
+                o--;
+        out[o++] = buf[i];
+    }
+    while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == '\n'))
+        o--;
+    out[o] = '\0';
+    free(buf);
+    return out;
+}
+
+/* Waits until the screen contains `needle`; returns the screen. */
+static char *tmux_expect(const char *needle)
+{
+    int64_t deadline = port_deadline_after_ms(HANG_MS);
+    for (;;) {
+        char *s = tmux_screen();
+        if (strstr(s, needle) != NULL)
+            return s;
+        ck_assert_msg(!port_deadline_expired(deadline),
+                      "screen never showed '%s'; it shows:\n%s", needle, s);
+        free(s);
+        struct pollfd none;
+        (void)poll(&none, 0, 10);   /* capture-pane is a snapshot: look again */
+    }
+}
+
+#define TICKS 20
+
+/* What a person sees: a heart beat prints a line every 100 ms while the
+ * operator types a command one key per tick.  At the end the screen
+ * shows every tick line, in order, and below them the prompt with the
+ * whole typed line, no piece of a tick inside it. */
+START_TEST(test_tmux_heartbeat_output_while_typing_slowly_keeps_line_intact)
+{
+    if (!tmux_available()) {
+        /* a missing tmux must not pass unnoticed in CI */
+        ck_assert_msg(getenv("CI") == NULL, "tmux is not installed (./bootstrap installs it)");
+        fprintf(stderr, "check_console_e2e: tmux not installed, screen test skipped\n");
+        return;
+    }
+    char dir[64];
+    mudlib_copy(dir, sizeof(dir));
+    char path[PATH_MAX], cmd[4 * PATH_MAX + 512];
+    snprintf(cmd, sizeof(cmd),
+             "sed -i 's/^heartbeat interval:.*/heartbeat interval: 100/' '%s/neolith.conf' "
+             "&& grep -q '^heartbeat interval: 100$' '%s/neolith.conf'", dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(path, sizeof(path), "%s/ticker.c", dir);
+    snprintf(cmd, sizeof(cmd),
+             "object who;\n"
+             "int n;\n"
+             "void start() { who = this_player(); set_heart_beat(1); }\n"
+             "void heart_beat() {\n"
+             "    n++;\n"
+             "    tell_object(who, \"tick \" + n + \"\\n\");\n"
+             "    if (n >= %d)\n"
+             "        set_heart_beat(0);\n"
+             "}\n", TICKS);
+    e2e_write_file(path, cmd);
+    snprintf(path, sizeof(path), "%s/run.sh", dir);
+    snprintf(cmd, sizeof(cmd),
+             "stty -a > '%s/before'\n"
+             "LC_ALL=C.UTF-8 '%s/../src/neolith' -f '%s/neolith.conf' -c -p 0 2>'%s/stderr'\n"
+             "echo driver-rc=$?\n"
+             "stty -a > '%s/after'\n",
+             dir, e2e_bin_dir, dir, dir, dir);
+    e2e_write_file(path, cmd);
+    /* remain-on-exit: the pane stays readable after the driver ended;
+     * main() kills this tmux server whatever happened. */
+    snprintf(cmd, sizeof(cmd),
+             "new-session -d -s con -x 80 -y 24 \"sh '%s'\" "
+             "\\; set-option -t con remain-on-exit on", path);
+    ck_assert_int_eq(tmux(cmd), 0);
+    free(tmux_expect("Welcome to Neolith, operator."));
+
+    ck_assert_int_eq(tmux("send-keys -t con -l 'eval call_other(\"/ticker\", \"start\")'"), 0);
+    ck_assert_int_eq(tmux("send-keys -t con Enter"), 0);
+
+    /* One key each time the screen shows a new tick. */
+    static const char typed[] = "say slowly typed";
+    ck_assert_int_lt((int)strlen(typed), TICKS);
+    char want[64];
+    for (size_t i = 0; typed[i] != '\0'; i++) {
+        snprintf(want, sizeof(want), "\ntick %zu\n", i + 1);
+        free(tmux_expect(want));
+        snprintf(cmd, sizeof(cmd), "send-keys -t con -l '%c'", typed[i]);
+        ck_assert_int_eq(tmux(cmd), 0);
+    }
+
+    /* After the last tick: every tick line above, then the prompt line
+     * with all of the typed line (the screen's last row). */
+    char tail[1024];
+    size_t tl = 0;
+    for (int n = 1; n <= TICKS; n++)
+        tl += (size_t)snprintf(tail + tl, sizeof(tail) - tl, "\ntick %d", n);
+    snprintf(tail + tl, sizeof(tail) - tl, "\n> %s", typed);
+    char *s = tmux_expect(tail);
+    size_t sl = strlen(s), wl = strlen(tail);
+    ck_assert_msg(sl >= wl && strcmp(s + sl - wl, tail) == 0, "screen:\n%s", s);
+    free(s);
+
+    ck_assert_int_eq(tmux("send-keys -t con Enter"), 0);
+    free(tmux_expect("\nYou say: slowly typed"));
+    ck_assert_int_eq(tmux("send-keys -t con C-d"), 0);
+    free(tmux_expect("driver-rc=0"));
+
+    snprintf(path, sizeof(path), "%s/before", dir);
+    char *before = e2e_read_whole_file(path);
+    snprintf(path, sizeof(path), "%s/after", dir);
+    char *after = e2e_read_whole_file(path);
+    ck_assert_ptr_nonnull(before);
+    ck_assert_ptr_nonnull(after);
+    ck_assert_msg(strlen(before) > 100, "stty -a said: %s", before);
+    ck_assert_msg(strcmp(before, after) == 0, "stty -a before:\n%s\nafter:\n%s", before, after);
+    free(before);
+    free(after);
+    (void)tmux("kill-session -t con");
+    remove_tree(dir);
+}
+END_TEST
+
 #endif /* CONSOLE_HAVE_LIBEDIT */
 
 static Suite *console_e2e_suite(void)
@@ -436,6 +628,8 @@ static Suite *console_e2e_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_tty_telnet_output_keeps_the_partial_line_and_terminal_is_restored);
     tcase_add_test(tc, test_tty_tab_completes_and_ctrl_d_with_port_0_ends_with_status_0);
+    tcase_add_test(tc, test_tty_password_typed_is_not_echoed_and_reaches_input_to);
+    tcase_add_test(tc, test_tmux_heartbeat_output_while_typing_slowly_keeps_line_intact);
     suite_add_tcase(s, tc);
 #endif
     return s;
@@ -450,9 +644,16 @@ int main(int argc, char **argv)
     if (!e2e_find_source_dir(mudlib_src, "mudlib", "../mudlib", "check_console_e2e", "mudlib"))
         return EXIT_FAILURE;
     signal(SIGPIPE, SIG_IGN);
+#ifdef CONSOLE_HAVE_LIBEDIT
+    snprintf(tmux_sock, sizeof(tmux_sock), "ck_console_e2e_%d", (int)getpid());
+#endif
     SRunner *sr = srunner_create(console_e2e_suite());
     srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
+#ifdef CONSOLE_HAVE_LIBEDIT
+    if (tmux_available())
+        (void)tmux("kill-server 2>/dev/null");
+#endif
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

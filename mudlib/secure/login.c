@@ -192,6 +192,7 @@ void enter_game(object body, int is_new)
         exec(body, this_object());
         body->enter_world(is_new);
     }
+    mcp_log("info", "login: " + name + (is_new ? " (new character)" : ""));
     destruct(this_object());
 }
 

@@ -13,6 +13,7 @@
 
 #define AGENT_OB   "/secure/mcp_agent"
 #define GIT_OB     "/secure/mcp_git"
+#define EXTRA_OB   "/secure/mcp_tools_extra"
 #define AGENT_NAME "agent"
 #define MAX_LOG_LINES 200
 
@@ -67,6 +68,19 @@ object query_agent()
 }
 
 // ---------------------------------------------------------------- the list
+
+// More tools without touching this file: if /secure/mcp_tools_extra.c
+// exists, its mcp_tools() adds to the list and its mcp_call_tool(name,
+// args, request_id) runs them.  Recompiling it (the recompile tool, a
+// git update) changes the list, and the driver tells the client
+// (notifications/tools/list_changed).
+private object extra()
+{
+    object ob = find_object(EXTRA_OB);
+    if (!ob && file_size(EXTRA_OB + ".c") >= 0)
+        catch(ob = load_object(EXTRA_OB));
+    return ob;
+}
 
 mapping *mcp_tools()
 {
@@ -152,6 +166,12 @@ mapping *mcp_tools()
                          "and reloads the changed objects. Answers when the "
                          "update has finished, with progress on the way.",
                          no_args(), 0, 0, 1) });
+    object x = extra();
+    if (x) {
+        mixed more;
+        if (!catch(more = x->mcp_tools()) && arrayp(more))
+            tools += filter(more, (: mapp($1) && stringp($1["name"]) :));
+    }
     return tools;
 }
 
@@ -332,6 +352,10 @@ mixed mcp_call_tool(string name, mapping args, int request_id)
             return failure("This driver has no git update.");
         return GIT_OB->start(request_id);
     }
+    object x = extra();
+    mixed r = x ? x->mcp_call_tool(name, args, request_id) : 0;
+    if (r)
+        return r;
     return failure("No tool " + name + ".");
 }
 

@@ -8,7 +8,12 @@
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { McpError, LoggingMessageNotificationSchema, CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  McpError, LoggingMessageNotificationSchema, CallToolResultSchema,
+  ToolListChangedNotificationSchema, ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { Client as ClientV2 } from '@modelcontextprotocol/client';
+import { StdioClientTransport as StdioClientTransportV2 } from '@modelcontextprotocol/client/stdio';
 import { cpSync, existsSync, readFileSync, writeFileSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
@@ -246,6 +251,142 @@ await check('I1_git_update_answers_later_with_progress', async () => {
   r = await client.callTool({ name: 'look', arguments: {} });
   assert.match(text(r), /statue/);
 }, 60000);
+
+// A mudlib file the master's mcp_tools() reads: recompiling it changes
+// the tool list, and the client hears of it.
+const EXTRA_TOOLS = `// test-only extra MCP tools
+mapping *mcp_tools()
+{
+    return ({ ([ "name": "echo_back", "description": "Echoes its text.",
+                 "inputSchema": ([ "type": "object",
+                     "properties": ([ "text": ([ "type": "string" ]) ]) ]) ]) });
+}
+
+mixed mcp_call_tool(string name, mapping args, int id)
+{
+    if (name == "echo_back")
+        return "echo: " + (args["text"] || "");
+    return 0;
+}
+`;
+
+await check('E1_F7_recompile_that_changes_the_tool_list_sends_list_changed', async () => {
+  const conf = copyMudlib();
+  const { client } = await connect(conf);
+  let changed = 0;
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => { changed++; });
+  let { tools } = await client.listTools();
+  assert.ok(!tools.some((t) => t.name === 'echo_back'));
+  // a call that changes nothing: no notification
+  await client.callTool({ name: 'recompile', arguments: { file: '/domains/start/garden' } });
+  await sleep(100);
+  assert.equal(changed, 0, 'list_changed without a change');
+  writeFileSync(path.join(path.dirname(conf), 'secure', 'mcp_tools_extra.c'), EXTRA_TOOLS);
+  const r = await client.callTool({ name: 'recompile', arguments: { file: '/secure/mcp_tools_extra' } });
+  assert.equal(r.isError, undefined, text(r));
+  for (let i = 0; i < 200 && changed === 0; i++) await sleep(10);
+  assert.equal(changed, 1, 'no notifications/tools/list_changed');
+  ({ tools } = await client.listTools());
+  assert.ok(tools.some((t) => t.name === 'echo_back'), JSON.stringify(tools.map((t) => t.name)));
+  const e = await client.callTool({ name: 'echo_back', arguments: { text: 'hi' } });
+  assert.equal(text(e), 'echo: hi');
+});
+
+await check('E1_a_git_update_that_adds_a_tool_sends_list_changed', async () => {
+  const conf = copyMudlib({ 'git update': 'on' });
+  const src = path.dirname(conf);
+  const top = path.dirname(src);
+  git(src, 'init', '-q');
+  git(src, 'add', '-A');
+  git(src, 'commit', '-q', '-m', 'mudlib');
+  git(top, 'clone', '-q', '--bare', src, 'upstream.git');
+  git(top, 'clone', '-q', 'upstream.git', 'live');
+  const { client } = await connect(path.join(top, 'live', 'neolith.conf'));
+  let changed = 0;
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => { changed++; });
+  let { tools } = await client.listTools();
+  assert.ok(!tools.some((t) => t.name === 'echo_back'));
+  writeFileSync(path.join(src, 'secure', 'mcp_tools_extra.c'), EXTRA_TOOLS);
+  git(src, 'add', '-A');
+  git(src, 'commit', '-q', '-m', 'an extra tool');
+  git(src, 'push', '-q', path.join(top, 'upstream.git'), 'HEAD:master');
+  const r = await client.callTool({ name: 'git_update', arguments: {} });
+  assert.equal(r.isError, undefined, text(r));
+  for (let i = 0; i < 300 && changed === 0; i++) await sleep(10);
+  assert.equal(changed, 1, 'no notifications/tools/list_changed after the update');
+  ({ tools } = await client.listTools());
+  assert.ok(tools.some((t) => t.name === 'echo_back'));
+}, 60000);
+
+// Logs in over telnet as a new character; resolves when the body is in.
+async function telnetLogin(port, name, password) {
+  const sock = net.connect(port, '127.0.0.1');
+  await new Promise((resolve, reject) => { sock.on('connect', resolve); sock.on('error', reject); });
+  let got = '';
+  sock.on('data', (d) => { got += d.toString('latin1'); });
+  const waitFor = async (re) => {
+    for (let i = 0; i < 300 && !re.test(got); i++) await sleep(10);
+    assert.match(got, re);
+    got = '';
+  };
+  await waitFor(/name.*: $/i);
+  sock.write(`${name}\r\n`);
+  await waitFor(/password/i);
+  sock.write(`${password}\r\n`);
+  await waitFor(/again/i);
+  sock.write(`${password}\r\n`);
+  return sock;
+}
+
+await check('F6_H3_who_subscription_and_login_name_on_a_telnet_login', async () => {
+  const port = await freePort();
+  const { client } = await connect(copyMudlib({ 'mcp telnet': 'on', port }));
+  assert.equal(client.getServerCapabilities().resources.subscribe, true);
+  const updated = [];
+  const logs = [];
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => updated.push(n.params.uri));
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => logs.push(String(n.params.data)));
+  await client.setLoggingLevel('info');
+  await client.subscribeResource({ uri: 'mud://who' });
+  const sock = await telnetLogin(port, 'zelda', 'secret123');
+  for (let i = 0; i < 300 && !logs.some((l) => /zelda/.test(l)); i++) await sleep(10);
+  assert.ok(logs.some((l) => /login: zelda/.test(l)), JSON.stringify(logs));
+  assert.ok(updated.includes('mud://who'), 'no notifications/resources/updated');
+  const r = await client.readResource({ uri: 'mud://who' });
+  assert.match(r.contents[0].text, /Zelda/);
+  const before = updated.length;
+  sock.destroy();
+  for (let i = 0; i < 300 && updated.length === before; i++) await sleep(10);
+  assert.ok(updated.length > before, 'no update on logout');
+  for (let i = 0; i < 300 && !logs.some((l) => /disconnected: zelda/.test(l)); i++) await sleep(10);
+  assert.ok(logs.some((l) => /disconnected: zelda/.test(l)), JSON.stringify(logs));
+  // unsubscribed: no more updates
+  await client.unsubscribeResource({ uri: 'mud://who' });
+  const n = updated.length;
+  const again = net.connect(port, '127.0.0.1');
+  await new Promise((resolve) => again.on('connect', resolve));
+  await sleep(200);
+  again.destroy();
+  await sleep(100);
+  assert.equal(updated.length, n, 'update after unsubscribe');
+});
+
+await check('E4_mudlib_tools_with_the_sdk_v2_client', async () => {
+  const transport = new StdioClientTransportV2({
+    command: shippedBinary, args: ['-f', copyMudlib(), '--mcp'], env: {}, stderr: 'pipe',
+  });
+  const client = new ClientV2({ name: 'neolith-test-mudlib-v2', version: '2.0.0' }, { capabilities: {} });
+  await client.connect(transport);
+  onCleanup(() => client.close());
+  const { tools } = await client.listTools();
+  for (const n of BUNDLED)
+    assert.ok(tools.some((t) => t.name === n), `${n} missing`);
+  let r = await client.callTool({ name: 'who_is_online', arguments: {} });
+  assert.equal(r.isError ?? false, false);
+  assert.equal(typeof r.structuredContent.count, 'number');
+  r = await client.callTool({ name: 'look', arguments: {} });
+  assert.match(text(r), /fountain/);
+});
 
 await check('A7_stdin_close_exits_0', async () => {
   const { client, transport } = await connect(copyMudlib());
