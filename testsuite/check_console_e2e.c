@@ -576,8 +576,10 @@ START_TEST(test_tmux_heartbeat_output_while_typing_slowly_keeps_line_intact)
     snprintf(cmd, sizeof(cmd),
              "stty -a > '%s/before'\n"
              "LC_ALL=C.UTF-8 '%s/../src/neolith' -f '%s/neolith.conf' -c -p 0 2>'%s/stderr'\n"
-             "echo driver-rc=$?\n"
-             "stty -a > '%s/after'\n",
+             "rc=$?\n"
+             /* `after` is written before the line the test waits for */
+             "stty -a > '%s/after'\n"
+             "echo driver-rc=$rc\n",
              dir, e2e_bin_dir, dir, dir, dir);
     e2e_write_file(path, cmd);
     /* remain-on-exit: the pane stays readable after the driver ended;
