@@ -10,11 +10,11 @@
 #include "lpc_app.h"
 #include "log.h"
 #include "world.h"
+#include "port/port_clock.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct callout {
     struct callout *next, *prev;
@@ -32,12 +32,30 @@ static callout_t *callouts;
 static lpc_object_t **beating;
 static size_t nbeating, beating_cap;
 static backend_timer_t *heart_timer, *reset_timer;
+static int heart_interval_ms;   /* "heartbeat interval" */
+
+static void heart_tick(void *ctx);
+
+/* The heart beat timer runs only while some object has a heart beat: an
+ * idle world schedules no wake-up at all.  Call after `beating` changed
+ * (also from inside heart_tick: cancelling a timer in its own callback is
+ * allowed). */
+static void heart_timer_update(void)
+{
+    if (nbeating > 0 && heart_timer == NULL && heart_interval_ms > 0) {
+        heart_timer = backend_timer_add(heart_interval_ms, heart_interval_ms,
+                                        heart_tick, NULL);
+        if (heart_timer == NULL)
+            log_error("heart beats: cannot schedule the heart beat timer (out of memory)");
+    } else if (nbeating == 0 && heart_timer != NULL) {
+        backend_timer_cancel(heart_timer);
+        heart_timer = NULL;
+    }
+}
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)port_clock_now_ns() / 1e9;
 }
 
 static void callout_unlink(callout_t *c)
@@ -185,6 +203,7 @@ static void beat_remove(lpc_object_t *ob)
     world_data_t *w = world_peek(ob);
     if (w != NULL)
         w->heart_beat = false;
+    heart_timer_update();
 }
 
 static void efun_set_heart_beat(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t *ret)
@@ -204,6 +223,7 @@ static void efun_set_heart_beat(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_
         }
         beating[nbeating++] = me;
         w->heart_beat = true;
+        heart_timer_update();
     }
     *ret = lpc_int(1);
 }
@@ -271,9 +291,7 @@ static void reset_tick(void *ctx)
 
 int callouts_start(int heartbeat_ms, int reset_seconds)
 {
-    heart_timer = backend_timer_add(heartbeat_ms, heartbeat_ms, heart_tick, NULL);
-    if (heart_timer == NULL)
-        return -1;
+    heart_interval_ms = heartbeat_ms;   /* the timer starts with the first heart beat */
     if (reset_seconds > 0) {
         reset_timer = backend_timer_add(reset_seconds * 1000.0, reset_seconds * 1000.0,
                                         reset_tick, NULL);

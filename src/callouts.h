@@ -21,7 +21,8 @@
 
 #include "lpc/lpc_vm.h"
 
-/* Starts the heart beat and reset timers. */
+/* Records the heart beat interval (its timer runs only while some object
+ * has a heart beat) and starts the reset timer. */
 int  callouts_start(int heartbeat_ms, int reset_seconds);
 /* Cancels every timer and frees every call_out. */
 void callouts_stop(void);
