@@ -33,8 +33,8 @@ static const char driver_instructions[] =
     "resource " MCP_DRIVER_STATUS_URI " (uptime, telnet port and "
     "connections, event loop counters, this MCP session). The game's own "
     "tools and resources (who is online, rooms, commands, logs) are "
-    "defined by the mudlib's master object, and this build does not run "
-    "LPC yet, so none are available: do not look for them.";
+    "defined by the mudlib's master object, and no master object is "
+    "loaded, so none are available: do not look for them.";
 
 static int dp_start(void *ctx, mcp_server_t *server)
 {
@@ -170,8 +170,8 @@ json_t *mcp_driver_status(const mcp_provider_t *provider)
         "requests", (json_int_t)ms.requests,
         "openRequests", (json_int_t)ms.open_requests,
         "lpc", "available", 0,
-        "note", "This build does not run LPC yet: the mudlib's tools and "
-        "resources come from its master object once it does.");
+        "note", "No mudlib master object is loaded: the mudlib's tools and "
+        "resources come from its master object.");
 }
 
 static void dp_call_tool(void *ctx, mcp_request_t *req)

@@ -7,10 +7,9 @@
  *                                      the MCP session, the config
  *   resource  neolith://driver/status  the same, as application/json
  *
- * Its instructions say that mudlib tools come from the master object,
- * which this build does not run yet.  The LPC runtime brings its own
- * provider (mcp_provider.h); it may keep offering driver_status by
- * calling into this one.
+ * Its instructions say that mudlib tools come from the master object.
+ * The LPC runtime's provider (mcp_lpc_provider.h) uses this one when no
+ * master is loaded, and keeps offering driver_status through it.
  *
  * Main thread only.
  */
