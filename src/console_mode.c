@@ -51,6 +51,10 @@ static void sink_set_prompt(void *ctx, const char *prompt)
 
 static void finish_session(void *ctx);
 
+/* Between console_mode_connect and the loop's first turn: input waits in
+ * the console's queue until the operator is logged in. */
+static bool connect_pending;
+
 /* The user object hung up (destructed, or moved elsewhere by exec and
  * then destructed).  Unwinding LPC code may still hold the binding, so
  * it is released from a timer; at shutdown (no loop any more) at once,
@@ -151,6 +155,8 @@ static void on_completion(uintptr_t key, uintptr_t value, void *ctx)
 {
     (void)key; (void)value; (void)ctx;
     console_event_t e;
+    if (connect_pending)
+        return;   /* drained by connect_now once the operator is in */
     while (con != NULL && !session_ended && console_next_event(con, &e)) {
         switch (e.type) {
         case CONSOLE_EVENT_LINE:
@@ -233,7 +239,7 @@ int console_mode_init(const driver_config_t *cfg)
     return 0;
 }
 
-void console_mode_connect(void)
+static void connect_operator(void)
 {
     lpc_vm_t *vm = lpc_app_vm();
     lpc_value_t r = lpc_int(0);
@@ -264,6 +270,24 @@ void console_mode_connect(void)
     interactive_apply_prompting(ob, "logon");
     interactive_set_this_interactive(NULL);
     lpc_value_release(&r);
+}
+
+/* The first loop turn: the driver is fully up (listeners open), so the
+ * operator's welcome means "ready"; then whatever was typed or piped in
+ * meanwhile is handled, in order. */
+static void connect_now(void *ctx)
+{
+    (void)ctx;
+    connect_pending = false;
+    connect_operator();
+    on_completion(BACKEND_KEY_CONSOLE, 0, NULL);
+}
+
+void console_mode_connect(void)
+{
+    connect_pending = true;
+    if (backend_timer_add(0, 0, connect_now, NULL) == NULL)
+        connect_now(NULL);
 }
 
 void console_mode_stop(void)

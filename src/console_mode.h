@@ -8,8 +8,9 @@
  * other exit.  The application's stop calls console_mode_stop after the
  * backend's shutdown (hooks, master driver_shutdown(), flush), so the
  * operator sees everything the shutdown printed before the terminal is
- * given back.  console_mode_connect asks the master for the console
- * user (connect_console(), else connect(0)), binds it through an
+ * given back.  console_mode_connect (at the first loop turn) asks the
+ * master for the console user (connect_console(), else connect(0)),
+ * binds it through an
  * interactive sink (interactive.h) and calls its logon().  Lines then
  * take the telnet path (lpc_app_user_line), Tab calls the user's
  * complete(line) apply, and the end of the session (EOF or the user
@@ -25,7 +26,9 @@
 
 /* Returns 0, or -1 after logging why. */
 int  console_mode_init(const driver_config_t *cfg);
-/* Connects the console user; after the LPC runtime is up. */
+/* Connects the console user in the loop's first turn, after the
+ * listeners are open (input typed meanwhile waits and is handled then);
+ * call after the LPC runtime is up. */
 void console_mode_connect(void);
 /* Stops the console if it still runs (idempotent). */
 void console_mode_stop(void);

@@ -339,26 +339,6 @@ static void pty_finish(pty_t *p, int want_rc)
     remove_tree(p->dir);
 }
 
-/* Waits until the driver's log says its listener is open.  The console
- * session starts before the listeners (and in console mode only warnings
- * reach stderr), so the log file is where readiness shows; it is read
- * again every 10 ms, for at most 10 s. */
-static void wait_listening(const pty_t *p)
-{
-    char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/log/neolith.log", p->dir);
-    for (int i = 0; i < 1000; i++) {
-        char *log = e2e_read_whole_file(path);
-        bool ready = log != NULL && strstr(log, "listening on port") != NULL;
-        free(log);
-        if (ready)
-            return;
-        struct timespec ms10 = { 0, 10 * 1000000 };
-        nanosleep(&ms10, NULL);
-    }
-    ck_abort_msg("the driver never logged 'listening on port' in %s", path);
-}
-
 /* A telnet player: connects and creates the character `name`. */
 static void telnet_login(stream_t *c, int port, const char *name)
 {
@@ -391,7 +371,8 @@ START_TEST(test_tty_telnet_output_keeps_the_partial_line_and_terminal_is_restore
     at = stream_expect(&p.s, at, "> ");
 
     stream_t bob;
-    wait_listening(&p);
+    /* the operator is welcomed in the first loop turn, after the
+     * listeners opened: the port is ready now */
     telnet_login(&bob, port, "bob");
     at = stream_expect(&p.s, at, "Bob arrives.");
 
