@@ -279,12 +279,14 @@ await check('E1_F7_recompile_that_changes_the_tool_list_sends_list_changed', asy
   assert.ok(!tools.some((t) => t.name === 'echo_back'));
   // a call that changes nothing: no notification
   await client.callTool({ name: 'recompile', arguments: { file: '/domains/start/garden' } });
-  await sleep(100);
+  // The lists are re-checked right after a tool's answer, so any notice
+  // is on stdout before the answer to a later request: a ping settles it.
+  await client.ping();
   assert.equal(changed, 0, 'list_changed without a change');
   writeFileSync(path.join(path.dirname(conf), 'secure', 'mcp_tools_extra.c'), EXTRA_TOOLS);
   const r = await client.callTool({ name: 'recompile', arguments: { file: '/secure/mcp_tools_extra' } });
   assert.equal(r.isError, undefined, text(r));
-  for (let i = 0; i < 200 && changed === 0; i++) await sleep(10);
+  await client.ping();
   assert.equal(changed, 1, 'no notifications/tools/list_changed');
   ({ tools } = await client.listTools());
   assert.ok(tools.some((t) => t.name === 'echo_back'), JSON.stringify(tools.map((t) => t.name)));
@@ -312,7 +314,7 @@ await check('E1_a_git_update_that_adds_a_tool_sends_list_changed', async () => {
   git(src, 'push', '-q', path.join(top, 'upstream.git'), 'HEAD:master');
   const r = await client.callTool({ name: 'git_update', arguments: {} });
   assert.equal(r.isError, undefined, text(r));
-  for (let i = 0; i < 300 && changed === 0; i++) await sleep(10);
+  await client.ping();   // the re-check follows the deferred answer (see above)
   assert.equal(changed, 1, 'no notifications/tools/list_changed after the update');
   ({ tools } = await client.listTools());
   assert.ok(tools.some((t) => t.name === 'echo_back'));
