@@ -4,6 +4,10 @@ noinst_PROGRAMS += bench/bench_async
 bench_bench_async_SOURCES = bench/bench_async.c bench/bench_stats.h bench/bench_stats.c
 bench_bench_async_LDADD = lib/async/libasync.a lib/port/libport.a
 
+bench-async: bench/bench_async$(EXEEXT)
+	$(TEST_RUNNER) bench/bench_async$(EXEEXT)
+
+if PLATFORM_POSIX
 # Connection load generator for the driver (issue 3): N connections,
 # round-trip p50/p99 at a given line rate against testsuite/neolith_echo.
 noinst_PROGRAMS += bench/bench_connections
@@ -18,9 +22,6 @@ BENCH_CONNECTIONS = bench/bench_connections$(EXEEXT) --spawn testsuite/neolith_e
 BENCH_CONNECTIONS_RUNS = \
 	$(BENCH_CONNECTIONS) --connections 10000 --rate 1000 --seconds 5 && \
 	$(BENCH_CONNECTIONS) --connections 1000 --rate 1000 --seconds 10
-
-bench-async: bench/bench_async$(EXEEXT)
-	bench/bench_async$(EXEEXT)
 
 if HAVE_CHECK
 BENCH_CONNECTIONS_DEPS = bench/bench_connections$(EXEEXT) testsuite/neolith_echo$(EXEEXT)
@@ -39,6 +40,7 @@ bench: bench/bench_async$(EXEEXT) $(BENCH_CONNECTIONS_DEPS)
 	bench/bench_async$(EXEEXT)
 	$(BENCH_CONNECTIONS_CMD)
 
+endif # PLATFORM_POSIX
 .PHONY: bench-async bench-connections
 
 # ---------------------------------------------------------------- fuzz-lex

@@ -37,6 +37,14 @@ TESTS += $(ASYNC_TESTS)
 # synchronise on events, never on time, so this only bounds a hang.
 AM_TESTS_ENVIRONMENT = CK_DEFAULT_TIMEOUT=120; export CK_DEFAULT_TIMEOUT;
 
+# A cross build for Windows runs its test programs under wine
+# (TEST_RUNNER from configure; empty for native builds).  Check cannot fork
+# there, so each program runs its cases in one process (CK_FORK=no).
+LOG_COMPILER = $(TEST_RUNNER)
+if CROSS_WIN32
+AM_TESTS_ENVIRONMENT += WINEDEBUG=-all; export WINEDEBUG; CK_FORK=no; export CK_FORK;
+endif
+
 # `make check-async`: only the async library's tests (CI reruns them
 # against the poll backend and under TSan).
 check-async:
@@ -58,6 +66,7 @@ endif
 
 # ---------------------------------------------------------------- driver
 if HAVE_CHECK
+if PLATFORM_POSIX
 DRIVER_TEST_LDADD = $(DRIVER_LDADD) $(CHECK_LIBS)
 DRIVER_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBTELNET_CFLAGS)
 
@@ -96,6 +105,7 @@ TESTS += \
 	testsuite/check_backend \
 	testsuite/check_comm \
 	testsuite/check_driver_e2e
+endif # PLATFORM_POSIX
 endif
 
 # ---------------------------------------------------------------- LPC
@@ -133,7 +143,9 @@ TESTS += testsuite/check_lpc_vm
 # The LPC test programs (testsuite/lpc/*.c, must-not-compile ones in
 # testsuite/lpc/fail/) run through `src/neolith --run`; the runner ends
 # its log with a Check-style summary line.
+if PLATFORM_POSIX
 TESTS += testsuite/run_lpc_tests
+endif
 EXTRA_DIST += testsuite/run_lpc_tests testsuite/lpc
 endif
 
@@ -141,17 +153,20 @@ endif
 # src/git_update.c and src/git_run.c against real git: scratch repositories
 # under mkdtemp dirs, the real backend loop.
 if HAVE_CHECK
+if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_git_update
 testsuite_check_git_update_SOURCES = testsuite/check_git_update.c
 testsuite_check_git_update_CFLAGS = $(DRIVER_TEST_CFLAGS)
 testsuite_check_git_update_LDADD = $(DRIVER_TEST_LDADD)
 TESTS += testsuite/check_git_update
+endif # PLATFORM_POSIX
 endif
 
 # ---------------------------------------------------------------- console
 # lib/console: Check suite (pipes in process; a real pseudo-terminal and
 # tmux around testsuite/console_driver for the terminal).
 if HAVE_CHECK
+if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_console testsuite/console_driver
 testsuite_console_driver_SOURCES = testsuite/console_driver.c
 testsuite_console_driver_LDADD = $(CONSOLE_LIBS)
@@ -163,6 +178,7 @@ if HAVE_LIBEDIT
 testsuite_check_console_CPPFLAGS = $(AM_CPPFLAGS) -DCONSOLE_HAVE_LIBEDIT
 endif
 TESTS += testsuite/check_console
+endif # PLATFORM_POSIX
 endif
 
 # ---------------------------------------------------------------- mcp
@@ -175,6 +191,7 @@ endif
 # missing) and fails loudly without them.  Building the driver never needs
 # node.
 if HAVE_CHECK
+if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_mcp testsuite/neolith_mcp_test
 testsuite_check_mcp_SOURCES = testsuite/check_mcp.c
 testsuite_check_mcp_CFLAGS = $(DRIVER_TEST_CFLAGS) $(JANSSON_CFLAGS)
@@ -183,6 +200,7 @@ testsuite_neolith_mcp_test_SOURCES = testsuite/mcp_test_provider.c
 testsuite_neolith_mcp_test_CFLAGS = $(DRIVER_TEST_CFLAGS) $(JANSSON_CFLAGS)
 testsuite_neolith_mcp_test_LDADD = $(DRIVER_LDADD)
 TESTS += testsuite/check_mcp testsuite/mcp/run.sh
+endif # PLATFORM_POSIX
 endif
 EXTRA_DIST += testsuite/mcp/package.json testsuite/mcp/package-lock.json \
 	testsuite/mcp/run.sh testsuite/mcp/lib.mjs testsuite/mcp/sdk_v1.mjs \
@@ -194,22 +212,26 @@ EXTRA_DIST += testsuite/mcp/package.json testsuite/mcp/package-lock.json \
 # save efuns.  The efuns themselves are tested by the LPC programs
 # testsuite/lpc/driver_{files,save,crypt,json}.c.
 if HAVE_CHECK
+if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_mudlib_path
 testsuite_check_mudlib_path_SOURCES = testsuite/check_mudlib_path.c
 testsuite_check_mudlib_path_CFLAGS = $(DRIVER_TEST_CFLAGS)
 testsuite_check_mudlib_path_LDADD = $(DRIVER_TEST_LDADD)
 TESTS += testsuite/check_mudlib_path
+endif # PLATFORM_POSIX
 endif
 
 # ---------------------------------------------------------------- LPC runtime
 # End-to-end tests of the LPC application (src/lpc_app.h): src/neolith on
 # the test mudlib testsuite/mudlib_rt/, played over telnet sockets.
 if HAVE_CHECK
+if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_runtime_e2e
 testsuite_check_runtime_e2e_SOURCES = testsuite/check_runtime_e2e.c testsuite/e2e_util.c
 testsuite_check_runtime_e2e_CFLAGS = $(DRIVER_TEST_CFLAGS)
 testsuite_check_runtime_e2e_LDADD = $(DRIVER_TEST_LDADD)
 TESTS += testsuite/check_runtime_e2e
+endif # PLATFORM_POSIX
 endif
 EXTRA_DIST += testsuite/mudlib_rt
 
@@ -218,11 +240,13 @@ EXTRA_DIST += testsuite/mudlib_rt
 # src/neolith on a clone of the bundled mudlib/ with a bare repository as
 # the remote; an admin runs "gitupdate" over telnet.  Needs git.
 if HAVE_CHECK
+if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_git_e2e
 testsuite_check_git_e2e_SOURCES = testsuite/check_git_e2e.c testsuite/e2e_util.c
 testsuite_check_git_e2e_CFLAGS = $(DRIVER_TEST_CFLAGS)
 testsuite_check_git_e2e_LDADD = $(DRIVER_TEST_LDADD)
 TESTS += testsuite/check_git_e2e
+endif # PLATFORM_POSIX
 endif
 
 # ---------------------------------------------------------------- console mode
@@ -230,6 +254,7 @@ endif
 # copy of the bundled mudlib/, piped and on a real pseudo-terminal with a
 # telnet player alongside.
 if HAVE_CHECK
+if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_console_e2e
 testsuite_check_console_e2e_SOURCES = testsuite/check_console_e2e.c testsuite/e2e_util.c
 testsuite_check_console_e2e_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
@@ -239,6 +264,7 @@ if HAVE_LIBEDIT
 testsuite_check_console_e2e_CPPFLAGS = $(AM_CPPFLAGS) -DCONSOLE_HAVE_LIBEDIT
 endif
 TESTS += testsuite/check_console_e2e
+endif # PLATFORM_POSIX
 endif
 
 # ---------------------------------------------------------------- mudlib
@@ -247,9 +273,11 @@ endif
 # who, saving across a restart, runtime errors, the eval limit, the file
 # sandbox).
 if HAVE_CHECK
+if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_mudlib_e2e
 testsuite_check_mudlib_e2e_SOURCES = testsuite/check_mudlib_e2e.c testsuite/e2e_util.c
 testsuite_check_mudlib_e2e_CFLAGS = $(DRIVER_TEST_CFLAGS)
 testsuite_check_mudlib_e2e_LDADD = $(DRIVER_TEST_LDADD)
 TESTS += testsuite/check_mudlib_e2e
+endif # PLATFORM_POSIX
 endif

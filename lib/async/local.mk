@@ -12,3 +12,6 @@ endif
 if ASYNC_BACKEND_POLL
 lib_async_libasync_a_SOURCES += lib/async/async_runtime_poll.c
 endif
+if ASYNC_BACKEND_IOCP
+lib_async_libasync_a_SOURCES += lib/async/async_runtime_iocp.c
+endif

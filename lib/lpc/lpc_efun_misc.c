@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
+#include "port/port_clock.h"
+#include "port/port_random.h"
 
 /* -------------------------------------------------------------- random */
 
@@ -36,11 +38,12 @@ static inline uint64_t rotl(uint64_t x, int k)
 static uint64_t rng_next(void)
 {
     if (!rng_seeded) {
-        struct timespec ts;
-        uint64_t seed = (uint64_t)time(NULL);
-        if (timespec_get(&ts, TIME_UTC) != 0)
-            seed = (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
-        seed ^= (uint64_t)(uintptr_t)&ts;        /* differs between runs (ASLR) */
+        uint64_t seed;
+        if (port_random_bytes(&seed, sizeof seed) != 0) {
+            /* no OS randomness: time, the monotonic clock and ASLR */
+            seed = (uint64_t)time(NULL) * UINT64_C(1000000007)
+                 ^ (uint64_t)port_clock_now_ns() ^ (uint64_t)(uintptr_t)&seed;
+        }
         for (int i = 0; i < 4; i++)
             rng_state[i] = splitmix64(&seed);
         rng_seeded = true;
