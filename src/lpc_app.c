@@ -204,9 +204,18 @@ bool lpc_app_apply(lpc_object_t *player, lpc_object_t *ob, const char *fname,
 
 /* ---- destruct hook -------------------------------------------------------- */
 
+static lpc_app_destruct_observer_fn destruct_observer;   /* or NULL */
+
+void lpc_app_set_destruct_observer(lpc_app_destruct_observer_fn fn)
+{
+    destruct_observer = fn;
+}
+
 static void on_destruct(lpc_vm_t *vm, lpc_object_t *ob)
 {
     (void)vm;
+    if (destruct_observer != NULL)
+        destruct_observer(ob);
     callouts_forget(ob);
     commands_forget(ob);
     interactive_forget(ob);

@@ -39,6 +39,14 @@ bool lpc_app_run(lpc_object_t *player, void (*fn)(lpc_vm_t *vm, void *arg), void
 bool lpc_app_apply(lpc_object_t *player, lpc_object_t *ob, const char *fname,
                    const lpc_value_t *args, int nargs, lpc_value_t *ret);
 
+/* Told of every destruct (a reload destructs the old object first),
+ * before the object is marked destructed: its name and flags are still
+ * there.  Must not run LPC code (only note what to do later).  One
+ * observer at a time (the MCP provider while its server runs); NULL
+ * removes it. */
+typedef void (*lpc_app_destruct_observer_fn)(lpc_object_t *ob);
+void lpc_app_set_destruct_observer(lpc_app_destruct_observer_fn fn);
+
 /* A user's input line and a user's hang-up, as for a telnet connection
  * (input_to, process_input or a command, then write_prompt; net_dead).
  * For other sinks than telnet: the console (console_mode.c).

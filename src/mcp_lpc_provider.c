@@ -15,31 +15,68 @@
 #include "mudlib_path.h"
 
 #include "lpc/lpc_efun.h"
+#include "port/port_random.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 /* Largest mudlib file resources/read returns. */
 #define MCP_LPC_MAX_FILE (1024 * 1024)
 
-/* A tools/call the master answers later (mcp_reply). */
+/* A tools/call the master answers later (mcp_reply).  The id handed to
+ * LPC is a random token, not a counter: mudlib code can only answer the
+ * calls it was given (see new_token). */
 typedef struct pending_call {
     int64_t id;
     mcp_request_t *req;    /* the server's; completed exactly once */
 } pending_call_t;
+
+/* What a watched (subscribed) URI is, for noticing its changes. */
+typedef enum watch_kind {
+    WATCH_FILE,     /* mudlib:///path: the file on disk (stat, then hash) */
+    WATCH_VIEW,     /* a live view of the master (mcp_read_resource):
+                     * read again on a hint and compared */
+    WATCH_STATIC    /* neolith://driver/status: never reported */
+} watch_kind_t;
+
+/* The signature of a watched file.  stat's times have whole seconds on
+ * some systems, so a write in the same second as the last look could
+ * keep size and mtime: while taken_at <= mtime + 1 the contents' hash
+ * decides (then the signature settles and stat alone is enough). */
+typedef struct file_sig {
+    bool exists;
+    int64_t size, mtime, ino;
+    uint64_t hash;          /* FNV-1a of the contents (0 when not read) */
+    int64_t taken_at;       /* time() when this was taken */
+} file_sig_t;
+
+typedef struct watch {
+    char *uri;
+    watch_kind_t kind;
+    char *host;             /* WATCH_FILE: the host path */
+    file_sig_t sig;         /* WATCH_FILE */
+    char *last;             /* WATCH_VIEW: the text last read, NULL: none */
+    size_t last_len;
+    bool dirty;             /* WATCH_VIEW: read again at the next flush */
+} watch_t;
 
 static struct {
     mcp_provider_t *driver;     /* the driver-level provider (ours) */
     mcp_server_t *server;       /* between start and stop */
     json_t *tools_seen;         /* the lists last given out, to notice a change */
     json_t *resources_seen;
-    bool who_watched;           /* a client subscribed to mud://who */
+    json_t *templates_seen;
     bool recheck_pending;       /* recheck_lists once LPC is back at top level */
+    bool flushing;              /* in flush_changes (it runs LPC itself) */
     pending_call_t *pending;
     size_t npending, cap;
-    int64_t next_id;
-} lp = { .next_id = 1 };
+    watch_t *watches;           /* one per URI a client watches */
+    size_t nwatches;
+} lp;
 
 static const char lpc_instructions[] =
     "This is a Neolith LPMud driver running a game world. The tools come "
@@ -101,6 +138,24 @@ static bool valid_mcp(const char *what, const char *arg)
 }
 
 /* ---- pending calls ---------------------------------------------------- */
+
+static pending_call_t *pending_find(int64_t id);
+
+/* A fresh token for a pending call: 62 bits from the system's secure
+ * random source (positive, so it is an ordinary LPC int), never 0 and
+ * not in use.  0 when the random source failed. */
+static int64_t new_token(void)
+{
+    for (int tries = 0; tries < 8; tries++) {
+        uint64_t r;
+        if (port_random_bytes(&r, sizeof r) != 0)
+            return 0;
+        int64_t id = (int64_t)(r >> 2);
+        if (id != 0 && pending_find(id) == NULL)
+            return id;
+    }
+    return 0;
+}
 
 static pending_call_t *pending_find(int64_t id)
 {
@@ -171,19 +226,17 @@ static void coerce_to_schema(json_t *v, const json_t *schema, int depth)
 /* Completes a tools/call with what LPC returned: a string, a mapping
  * ([ "text": string, "structured": mapping, "isError": int ]), anything
  * else as its JSON. */
-static void recheck_lists(void);
+static void flush_changes(void);
 static void complete_tool_(mcp_request_t *req, const lpc_value_t *v);
 
 /* After a tool ran (a recompile or a git update may have changed what
- * the master offers): the lists are asked again and compared. */
+ * the master offers): the lists are asked again and compared - now, or
+ * for mcp_reply once the LPC code that called it has returned. */
 static void complete_tool(mcp_request_t *req, const lpc_value_t *v)
 {
     complete_tool_(req, v);
-    lpc_vm_t *vm = lpc_app_vm();
-    if (vm != NULL && vm->nframes > 0)
-        lp.recheck_pending = true;   /* mcp_reply: after the LPC code ran */
-    else
-        recheck_lists();
+    lp.recheck_pending = true;
+    flush_changes();
 }
 
 static void complete_tool_(mcp_request_t *req, const lpc_value_t *v)
@@ -239,6 +292,9 @@ static void complete_tool_(mcp_request_t *req, const lpc_value_t *v)
 static bool lpcp_subscribe(void *ctx, const char *uri);
 static void lpcp_unsubscribe(void *ctx, const char *uri);
 
+static void on_object_destructed(lpc_object_t *ob);
+static void watches_free(void);
+
 static int lpcp_start(void *ctx, mcp_server_t *server)
 {
     (void)ctx;
@@ -247,6 +303,9 @@ static int lpcp_start(void *ctx, mcp_server_t *server)
     bool world = master() != NULL;
     mcp_lpc_provider.subscribe = world ? lpcp_subscribe : NULL;
     mcp_lpc_provider.unsubscribe = world ? lpcp_unsubscribe : NULL;
+    /* reloads and destructs: lists and watched views are checked again */
+    if (world)
+        lpc_app_set_destruct_observer(on_object_destructed);
     if (lp.driver != NULL && lp.driver->start != NULL)
         lp.driver->start(lp.driver->ctx, server);
     return MCP_PROVIDER_READY;
@@ -261,10 +320,13 @@ static void lpcp_stop(void *ctx)
     free(lp.pending);
     lp.pending = NULL;
     lp.npending = lp.cap = 0;
+    lpc_app_set_destruct_observer(NULL);
     json_decref(lp.tools_seen);
     json_decref(lp.resources_seen);
-    lp.tools_seen = lp.resources_seen = NULL;
-    lp.who_watched = false;
+    json_decref(lp.templates_seen);
+    lp.tools_seen = lp.resources_seen = lp.templates_seen = NULL;
+    lp.recheck_pending = false;
+    watches_free();
     lp.server = NULL;
 }
 
@@ -408,7 +470,11 @@ static void lpcp_call_tool(void *ctx, mcp_request_t *req)
         mcp_tool_text(req, refused, sizeof refused - 1, true);
         return;
     }
-    int64_t id = lp.next_id++;
+    int64_t id = new_token();
+    if (id == 0) {
+        mcp_request_fail(req, "the system's random source failed");
+        return;
+    }
     if (!pending_add(id, req)) {
         mcp_request_fail(req, "out of memory");
         return;
@@ -501,6 +567,8 @@ static json_t *lpcp_list_templates(void *ctx)
             append_mappings(list, &r, "mcp_resources()", template_entry);
         lpc_value_release(&r);
     }
+    json_decref(lp.templates_seen);
+    lp.templates_seen = json_deep_copy(list);
     return list;
 }
 
@@ -518,32 +586,39 @@ static const char *mime_of(const char *path)
     return "text/plain";
 }
 
-/* mudlib:///path: the sandbox, valid_mcp("read"), valid_read. */
-static void read_mudlib_file(mcp_request_t *req, const char *uri)
+/* The host path of a mudlib:///path URI when MCP may read it: the
+ * sandbox, valid_mcp("read", path), the master's valid_read(path, "mcp",
+ * "mcp_read").  *lpc gets the mudlib path.  false: not found/refused. */
+static bool mudlib_file_host(const char *uri, char *lpc, size_t lpcsize,
+                             char *host, size_t hostsize)
 {
-    char path[MUDLIB_PATH_MAX], lpc[MUDLIB_PATH_MAX], host[MUDLIB_PATH_MAX];
+    char path[MUDLIB_PATH_MAX];
     char err[256];
     if (mcp_uri_path(uri, "mudlib", path, sizeof path, NULL, 0) != 0 ||
-        mudlib_path_resolve(path, strlen(path), "/", lpc, sizeof lpc, host,
-                            sizeof host, err, sizeof err) != 0 ||
-        !valid_mcp("read", lpc)) {
+        mudlib_path_resolve(path, strlen(path), "/", lpc, lpcsize, host,
+                            hostsize, err, sizeof err) != 0 ||
+        !valid_mcp("read", lpc))
+        return false;
+    if (!master_has("valid_read"))
+        return true;
+    lpc_value_t a[3] = { lpc_value_string(lpc_string_from_cstr(lpc)),
+                         lpc_value_string(lpc_string_from_cstr("mcp")),
+                         lpc_value_string(lpc_string_from_cstr("mcp_read")) };
+    lpc_value_t r;
+    bool ok = master_apply("valid_read", a, 3, &r, err, sizeof err) &&
+              !lpc_value_is_zero(&r);
+    for (int i = 0; i < 3; i++)
+        lpc_value_release(&a[i]);
+    lpc_value_release(&r);
+    return ok;
+}
+
+static void read_mudlib_file(mcp_request_t *req, const char *uri)
+{
+    char lpc[MUDLIB_PATH_MAX], host[MUDLIB_PATH_MAX];
+    if (!mudlib_file_host(uri, lpc, sizeof lpc, host, sizeof host)) {
         mcp_resource_not_found(req);
         return;
-    }
-    if (master_has("valid_read")) {
-        lpc_value_t a[3] = { lpc_value_string(lpc_string_from_cstr(lpc)),
-                             lpc_value_string(lpc_string_from_cstr("mcp")),
-                             lpc_value_string(lpc_string_from_cstr("mcp_read")) };
-        lpc_value_t r;
-        bool ok = master_apply("valid_read", a, 3, &r, err, sizeof err) &&
-                  !lpc_value_is_zero(&r);
-        for (int i = 0; i < 3; i++)
-            lpc_value_release(&a[i]);
-        lpc_value_release(&r);
-        if (!ok) {
-            mcp_resource_not_found(req);
-            return;
-        }
     }
     size_t len;
     char *data = driver_read_whole(host, MCP_LPC_MAX_FILE, &len);
@@ -556,6 +631,68 @@ static void read_mudlib_file(mcp_request_t *req, const char *uri)
     else
         mcp_resource_text(req, mime_of(lpc), data, len);
     free(data);
+}
+
+/* A live view the master serves (mcp_read_resource), as resources/read
+ * gives it.  VIEW_FOUND: text (malloc'd, len) and mime (malloc'd). */
+typedef enum { VIEW_ERROR = -1, VIEW_NOT_FOUND = 0, VIEW_FOUND = 1 } view_status_t;
+typedef struct view {
+    view_status_t status;
+    char *text;
+    size_t len;
+    char *mime;
+    char err[256];              /* VIEW_ERROR: the mudlib's error */
+} view_t;
+
+static char *dup_bytes(const char *p, size_t len)
+{
+    char *d = malloc(len + 1);
+    if (d != NULL) {
+        memcpy(d, p, len);
+        d[len] = '\0';
+    }
+    return d;
+}
+
+static void read_view(const char *uri, view_t *v)
+{
+    memset(v, 0, sizeof *v);
+    if (master() == NULL || !master_has("mcp_read_resource") ||
+        !valid_mcp("resource", uri))
+        return;
+    lpc_value_t a = lpc_value_string(lpc_string_from_cstr(uri));
+    lpc_value_t r;
+    bool ok = master_apply("mcp_read_resource", &a, 1, &r, v->err, sizeof v->err);
+    lpc_value_release(&a);
+    const lpc_value_t *t = NULL, *mt = NULL;
+    if (!ok) {
+        v->status = VIEW_ERROR;
+    } else if (r.type == LPC_T_STRING) {
+        t = &r;
+    } else if (r.type == LPC_T_MAPPING) {
+        lpc_value_t k = lpc_value_string(lpc_string_from_cstr("text"));
+        t = lpc_mapping_find(r.u.m, &k);
+        lpc_value_release(&k);
+        k = lpc_value_string(lpc_string_from_cstr("mimeType"));
+        mt = lpc_mapping_find(r.u.m, &k);
+        lpc_value_release(&k);
+    }
+    if (t != NULL && t->type == LPC_T_STRING) {
+        v->text = dup_bytes(t->u.s->data, t->u.s->len);
+        v->len = t->u.s->len;
+        v->mime = strdup(mt != NULL && mt->type == LPC_T_STRING
+                         ? mt->u.s->data : "text/plain");
+        if (v->text == NULL || v->mime == NULL) {
+            free(v->text);
+            free(v->mime);
+            v->text = v->mime = NULL;
+            v->status = VIEW_ERROR;
+            snprintf(v->err, sizeof v->err, "out of memory");
+        } else {
+            v->status = VIEW_FOUND;
+        }
+    }
+    lpc_value_release(&r);
 }
 
 static void lpcp_read_resource(void *ctx, mcp_request_t *req)
@@ -582,59 +719,190 @@ static void lpcp_read_resource(void *ctx, mcp_request_t *req)
         read_mudlib_file(req, uri);
         return;
     }
-    if (!master_has("mcp_read_resource") || !valid_mcp("resource", uri)) {
+    view_t v;
+    read_view(uri, &v);
+    if (v.status == VIEW_ERROR)
+        mcp_request_fail(req, v.err);
+    else if (v.status == VIEW_NOT_FOUND)
         mcp_resource_not_found(req);
-        return;
-    }
-    lpc_value_t a = lpc_value_string(lpc_string_from_cstr(uri));
-    lpc_value_t r;
-    char err[256];
-    bool ok = master_apply("mcp_read_resource", &a, 1, &r, err, sizeof err);
-    lpc_value_release(&a);
-    if (!ok) {
-        mcp_request_fail(req, err);
-    } else if (r.type == LPC_T_STRING) {
-        mcp_resource_text(req, "text/plain", r.u.s->data, r.u.s->len);
-    } else if (r.type == LPC_T_MAPPING) {
-        lpc_value_t k = lpc_value_string(lpc_string_from_cstr("text"));
-        const lpc_value_t *t = lpc_mapping_find(r.u.m, &k);
-        lpc_value_release(&k);
-        k = lpc_value_string(lpc_string_from_cstr("mimeType"));
-        const lpc_value_t *mt = lpc_mapping_find(r.u.m, &k);
-        lpc_value_release(&k);
-        if (t == NULL || t->type != LPC_T_STRING)
-            mcp_resource_not_found(req);
-        else
-            mcp_resource_text(req, mt != NULL && mt->type == LPC_T_STRING
-                              ? mt->u.s->data : "text/plain",
-                              t->u.s->data, t->u.s->len);
-    } else {
-        mcp_resource_not_found(req);
-    }
-    lpc_value_release(&r);
+    else
+        mcp_resource_text(req, v.mime, v.text, v.len);
+    free(v.text);
+    free(v.mime);
 }
 
-/* Subscriptions: the live view mud://who changes when users come and
- * go (mcp_lpc_provider_user_event); other URIs are accepted and simply
- * never reported as changed. */
+/* ---- subscriptions ------------------------------------------------------ */
+
+/* FNV-1a, 64 bits: enough to tell two versions of a file apart. */
+static uint64_t fnv1a(const char *p, size_t n)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* The file's signature now; with_hash: its contents hashed too.
+ * *readable (may be NULL) says whether resources/read could read it. */
+static file_sig_t file_sig_take(const char *host, bool with_hash, bool *readable)
+{
+    file_sig_t sig;
+    memset(&sig, 0, sizeof sig);
+    sig.taken_at = (int64_t)time(NULL);
+    if (readable != NULL)
+        *readable = false;
+    struct stat st;
+    if (stat(host, &st) != 0)
+        return sig;
+    sig.exists = true;
+    sig.size = (int64_t)st.st_size;
+    sig.mtime = (int64_t)st.st_mtime;
+    sig.ino = (int64_t)st.st_ino;
+    if (with_hash) {
+        size_t len;
+        char *data = driver_read_whole(host, MCP_LPC_MAX_FILE, &len);
+        if (data != NULL)
+            sig.hash = fnv1a(data, len);
+        if (readable != NULL)
+            *readable = data != NULL;
+        free(data);
+    }
+    return sig;
+}
+
+/* Did the watched file change since w->sig?  The signature is renewed. */
+static bool file_changed(watch_t *w)
+{
+    file_sig_t now = file_sig_take(w->host, false, NULL);
+    bool changed = now.exists != w->sig.exists ||
+                   (now.exists && (now.size != w->sig.size ||
+                                   now.mtime != w->sig.mtime ||
+                                   now.ino != w->sig.ino));
+    /* same second as the last look: stat cannot tell, the hash can */
+    bool ambiguous = now.exists && w->sig.taken_at <= w->sig.mtime + 1;
+    if (!changed && !ambiguous)
+        return false;
+    if (now.exists)
+        now = file_sig_take(w->host, true, NULL);
+    if (!changed)
+        changed = now.hash != w->sig.hash;
+    w->sig = now;
+    return changed;
+}
+
+static watch_t *watch_find(const char *uri)
+{
+    for (size_t i = 0; i < lp.nwatches; i++)
+        if (strcmp(lp.watches[i].uri, uri) == 0)
+            return &lp.watches[i];
+    return NULL;
+}
+
+static void watch_clear(watch_t *w)
+{
+    free(w->uri);
+    free(w->host);
+    free(w->last);
+}
+
+static void watches_free(void)
+{
+    for (size_t i = 0; i < lp.nwatches; i++)
+        watch_clear(&lp.watches[i]);
+    free(lp.watches);
+    lp.watches = NULL;
+    lp.nwatches = 0;
+}
+
+/* Every watched view is read again at the next flush (the world changed
+ * in a way the driver cannot map to URIs: the comparison decides). */
+static void views_mark_dirty(void)
+{
+    for (size_t i = 0; i < lp.nwatches; i++)
+        if (lp.watches[i].kind == WATCH_VIEW)
+            lp.watches[i].dirty = true;
+}
+
+/* Reads a watched view again: true when the text differs from the last. */
+static bool view_changed(watch_t *w)
+{
+    char *uri = w->uri;
+    view_t v;
+    read_view(uri, &v);               /* runs LPC: w may move (no: the
+                                       * table changes only on requests) */
+    free(v.mime);
+    if (v.status == VIEW_ERROR)
+        return false;                 /* an error says nothing new */
+    bool same = (v.text == NULL && w->last == NULL) ||
+                (v.text != NULL && w->last != NULL && v.len == w->last_len &&
+                 memcmp(v.text, w->last, v.len) == 0);
+    if (same) {
+        free(v.text);
+        return false;
+    }
+    free(w->last);
+    w->last = v.text;
+    w->last_len = v.len;
+    return true;
+}
+
+/* The server's subscribe: a watch for every URI a client watches.  A URI
+ * that names nothing readable now is refused (resource not found). */
 static bool lpcp_subscribe(void *ctx, const char *uri)
 {
     (void)ctx;
-    if (strcmp(uri, "mud://who") == 0)
-        lp.who_watched = true;
+    watch_t w;
+    memset(&w, 0, sizeof w);
+    if (strcmp(uri, MCP_DRIVER_STATUS_URI) == 0) {
+        w.kind = WATCH_STATIC;
+    } else if (strncmp(uri, "mudlib:", 7) == 0) {
+        char lpc[MUDLIB_PATH_MAX], host[MUDLIB_PATH_MAX];
+        bool readable;
+        if (!mudlib_file_host(uri, lpc, sizeof lpc, host, sizeof host))
+            return false;
+        w.kind = WATCH_FILE;
+        w.sig = file_sig_take(host, true, &readable);
+        if (!readable || (w.host = strdup(host)) == NULL)
+            return false;
+    } else {
+        view_t v;
+        read_view(uri, &v);
+        free(v.mime);
+        if (v.status != VIEW_FOUND) {
+            free(v.text);
+            return false;
+        }
+        w.kind = WATCH_VIEW;
+        w.last = v.text;
+        w.last_len = v.len;
+    }
+    watch_t *grown = realloc(lp.watches, (lp.nwatches + 1) * sizeof *grown);
+    if (grown == NULL || (w.uri = strdup(uri)) == NULL) {
+        if (grown != NULL)
+            lp.watches = grown;
+        watch_clear(&w);
+        return false;
+    }
+    lp.watches = grown;
+    lp.watches[lp.nwatches++] = w;
     return true;
 }
 
 static void lpcp_unsubscribe(void *ctx, const char *uri)
 {
     (void)ctx;
-    if (strcmp(uri, "mud://who") == 0)
-        lp.who_watched = false;
+    watch_t *w = watch_find(uri);
+    if (w == NULL)
+        return;
+    watch_clear(w);
+    *w = lp.watches[--lp.nwatches];
 }
 
 /* Asks the master for its lists again; when one differs from what the
  * client was last given, the server is told (list_changed).  A list the
- * client never asked for is not compared. */
+ * client never asked for is not compared.  Called by flush_changes. */
 static void recheck_lists(void)
 {
     lp.recheck_pending = false;
@@ -649,27 +917,80 @@ static void recheck_lists(void)
         json_decref(now);
         json_decref(old);
     }
+    bool resources = false;
     if (lp.resources_seen != NULL) {
         json_t *old = lp.resources_seen;
         lp.resources_seen = NULL;
         json_t *now = lpcp_list_resources(NULL);
-        if (now != NULL && !json_equal(old, now))
-            mcp_server_resources_changed(lp.server);
+        resources = now != NULL && !json_equal(old, now);
         json_decref(now);
         json_decref(old);
     }
+    if (lp.templates_seen != NULL) {
+        json_t *old = lp.templates_seen;
+        lp.templates_seen = NULL;
+        json_t *now = lpcp_list_templates(NULL);
+        resources = resources || (now != NULL && !json_equal(old, now));
+        json_decref(now);
+        json_decref(old);
+    }
+    if (resources)
+        mcp_server_resources_changed(lp.server);
+}
+
+/* Everything noted meanwhile, at the top level (never inside LPC code,
+ * whose half-done changes are not worth reporting, and never nested: it
+ * runs LPC itself): the lists when a reload asked for it, every watched
+ * file (a stat, cheap), the watched views marked dirty.  A notification
+ * goes out only for a real difference, once per URI per flush. */
+static void flush_changes(void)
+{
+    lpc_vm_t *vm = lpc_app_vm();
+    if (lp.server == NULL || lp.flushing || vm == NULL || vm->nframes > 0)
+        return;
+    lp.flushing = true;
+    if (lp.recheck_pending)
+        recheck_lists();
+    /* by index: the LPC run by view_changed may grow nothing here, but
+     * re-reading lp.watches each turn keeps it obviously safe */
+    for (size_t i = 0; i < lp.nwatches; i++) {
+        bool changed = false;
+        if (lp.watches[i].kind == WATCH_FILE) {
+            changed = file_changed(&lp.watches[i]);
+        } else if (lp.watches[i].kind == WATCH_VIEW && lp.watches[i].dirty) {
+            lp.watches[i].dirty = false;
+            changed = view_changed(&lp.watches[i]);
+        }
+        if (changed)
+            mcp_server_resource_updated(lp.server, lp.watches[i].uri);
+    }
+    lp.flushing = false;
+}
+
+/* The destruct observer (lpc_app.h), inside LPC or the driver: only
+ * marks.  A loaded object destructed is a reload or an unload, which may
+ * change what the master lists; any destruct may change a view. */
+static void on_object_destructed(lpc_object_t *ob)
+{
+    if (lp.server == NULL)
+        return;
+    if (!(ob->flags & LPC_OBJ_CLONE) &&
+        (lp.tools_seen != NULL || lp.resources_seen != NULL ||
+         lp.templates_seen != NULL))
+        lp.recheck_pending = true;
+    views_mark_dirty();
 }
 
 void mcp_lpc_provider_lists_may_have_changed(void)
 {
-    recheck_lists();
+    lp.recheck_pending = true;
+    flush_changes();
 }
 
 void mcp_lpc_provider_after_run(void)
 {
-    lpc_vm_t *vm = lpc_app_vm();
-    if (lp.recheck_pending && vm != NULL && vm->nframes == 0)
-        recheck_lists();
+    if (lp.server != NULL)
+        flush_changes();
 }
 
 /* Not const: lpcp_start sets subscribe when there is a world. */
@@ -716,8 +1037,10 @@ void mcp_lpc_provider_user_event(lpc_object_t *ob, const char *what)
 
 void mcp_lpc_provider_who_changed(void)
 {
-    if (lp.server != NULL && lp.who_watched)
-        mcp_server_resource_updated(lp.server, "mud://who");
+    if (lp.server == NULL)
+        return;
+    views_mark_dirty();
+    flush_changes();               /* inside LPC: when the run ends */
 }
 
 void mcp_lpc_provider_runtime_error(const char *message)
@@ -732,7 +1055,9 @@ void mcp_lpc_provider_runtime_error(const char *message)
 /* ---- efuns ------------------------------------------------------------- */
 
 /* mcp_reply(int request_id, mixed result): 1 when it answered a pending
- * call, 0 when there was none (answered, cancelled, or not MCP). */
+ * call; 0 when `request_id` is no open call - already answered, cancelled
+ * by the client, never handed out (a guessed or forged token), or not in
+ * --mcp mode.  Not an error: a late answer after a cancel is normal. */
 static void efun_mcp_reply(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t *ret)
 {
     (void)vm; (void)nargs;
@@ -774,6 +1099,22 @@ static void efun_mcp_log(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t
     *ret = lpc_int(1);
 }
 
+/* mcp_resource_changed(string uri): the mudlib's hint that the live view
+ * `uri` may have changed (a thing moved into a room).  A watched view is
+ * read again when the current top-level run ends and reported only when
+ * its text differs.  1 when a client watches `uri`, else 0. */
+static void efun_mcp_resource_changed(lpc_vm_t *vm, lpc_value_t *args, int nargs,
+                                      lpc_value_t *ret)
+{
+    (void)vm; (void)nargs;
+    watch_t *w = lp.server != NULL ? watch_find(args[0].u.s->data) : NULL;
+    if (w == NULL || w->kind == WATCH_STATIC)
+        return;
+    w->dirty = true;
+    *ret = lpc_int(1);
+    flush_changes();               /* inside LPC: when the run ends */
+}
+
 /* efun_exists(string name): is there an efun of that name? */
 static void efun_efun_exists(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t *ret)
 {
@@ -786,6 +1127,8 @@ static const lpc_efun_def_t mcp_efuns[] = {
     { "mcp_progress", efun_mcp_progress, 3, 4, 0, 0, LPC_TM_INT,
       { LPC_TM_INT, LPC_TM_INT, LPC_TM_INT, LPC_TM_STRING | LPC_TM_ZERO } },
     { "mcp_log", efun_mcp_log, 2, 2, 0, 0, LPC_TM_INT, { LPC_TM_STRING, LPC_TM_STRING } },
+    { "mcp_resource_changed", efun_mcp_resource_changed, 1, 1, 0, 0, LPC_TM_INT,
+      { LPC_TM_STRING } },
     { "efun_exists", efun_efun_exists, 1, 1, 0, 0, LPC_TM_INT, { LPC_TM_STRING } },
 };
 

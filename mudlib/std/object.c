@@ -42,7 +42,15 @@ string long() { return long_desc + "\n"; }
 // then calls init() in and around it.
 void move(mixed dest)
 {
+    object from = environment();
     if (stringp(dest))
         dest = load_object(dest);
     move_object(dest);
+    // MCP clients watching the look view of either room or of this
+    // object (mud://object/<file>, /secure/mcp.c) hear of the change;
+    // without a watcher these calls do nothing.
+    if (from)
+        mcp_resource_changed("mud://object" + file_name(from));
+    mcp_resource_changed("mud://object" + file_name(dest));
+    mcp_resource_changed("mud://object" + file_name(this_object()));
 }

@@ -11,6 +11,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import {
   McpError, LoggingMessageNotificationSchema, CallToolResultSchema,
   ToolListChangedNotificationSchema, ResourceUpdatedNotificationSchema,
+  ResourceListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { Client as ClientV2 } from '@modelcontextprotocol/client';
 import { StdioClientTransport as StdioClientTransportV2 } from '@modelcontextprotocol/client/stdio';
@@ -27,8 +28,10 @@ import {
 const sourceMudlib = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'mudlib');
 
 // A scratch copy of the bundled mudlib (no player saves, no logs); returns
-// the path of its neolith.conf.  `set` replaces config keys ({ port: 0 }).
-function copyMudlib(set = {}) {
+// the path of its neolith.conf.  `set` replaces config keys ({ port: 0 });
+// `append` is added at the end (keys the file only has commented out,
+// like "admins: wizard\n").
+function copyMudlib(set = {}, append = '') {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'neolith-mcp-mudlib-'));
   const lib = path.join(dir, 'mudlib');
   cpSync(sourceMudlib, lib, { recursive: true });
@@ -43,7 +46,7 @@ function copyMudlib(set = {}) {
   let text = readFileSync(conf, 'utf8');
   for (const [key, value] of Object.entries(set))
     text = text.replace(new RegExp(`^${key}:.*$`, 'm'), `${key}: ${value}`);
-  writeFileSync(conf, text);
+  writeFileSync(conf, text + append);
   return conf;
 }
 
@@ -371,6 +374,201 @@ await check('F6_H3_who_subscription_and_login_name_on_a_telnet_login', async () 
   again.destroy();
   await sleep(100);
   assert.equal(updated.length, n, 'update after unsubscribe');
+});
+
+// A telnet player (a new character) who can type commands: command(line,
+// re) sends the line and waits until the output matches re (polling the
+// received text, with a deadline).
+async function telnetPlayer(port, name, password) {
+  const sock = net.connect(port, '127.0.0.1');
+  onCleanup(() => sock.destroy());
+  await new Promise((resolve, reject) => { sock.on('connect', resolve); sock.on('error', reject); });
+  let got = '';
+  sock.on('data', (d) => { got += d.toString('latin1'); });
+  const waitFor = async (re) => {
+    for (let i = 0; i < 1000 && !re.test(got); i++) await sleep(10);
+    assert.match(got, re);
+    const out = got;
+    got = '';
+    return out;
+  };
+  await waitFor(/name.*: $/i);
+  sock.write(`${name}\r\n`);
+  await waitFor(/password/i);
+  sock.write(`${password}\r\n`);
+  await waitFor(/again/i);
+  sock.write(`${password}\r\n`);
+  await waitFor(/> $/);
+  return {
+    sock,
+    command: (line, re) => {
+      got = '';
+      sock.write(`${line}\r\n`);
+      return waitFor(re);
+    },
+  };
+}
+
+// Counts the list_changed and resources/updated notifications a client gets.
+function watchNotifications(client) {
+  const n = { tools: 0, resources: 0, updated: [] };
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => { n.tools++; });
+  client.setNotificationHandler(ResourceListChangedNotificationSchema, () => { n.resources++; });
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (m) => { n.updated.push(m.params.uri); });
+  return n;
+}
+
+// The notices of an `update` typed over telnet are queued before the
+// command's output is flushed to the player, so once the output is seen a
+// ping's answer comes after them: the ping orders the checks.
+await check('E1_F7_an_admin_update_over_telnet_sends_list_changed_only_on_a_change', async () => {
+  const port = await freePort();
+  const conf = copyMudlib({ 'mcp telnet': 'on', port }, 'admins: wizard\n');
+  const mcpFile = path.join(path.dirname(conf), 'secure', 'mcp.c');
+  const { client } = await connect(conf);
+  const n = watchNotifications(client);
+  let { tools } = await client.listTools();
+  let { resources } = await client.listResources();
+  assert.equal(tools.find((t) => t.name === 'who_is_online').title, 'Who is online');
+  const wizard = await telnetPlayer(port, 'wizard', 'secret123');
+  // reloads that change no list: nothing
+  await wizard.command('update /domains/start/garden', /Updated \/domains\/start\/garden/);
+  await wizard.command('update /secure/mcp', /Updated \/secure\/mcp/);
+  await client.ping();
+  assert.deepEqual([n.tools, n.resources], [0, 0], 'list_changed without a change');
+  // a tool's title changes in the object that defines the tools
+  writeFileSync(mcpFile, readFileSync(mcpFile, 'utf8')
+    .replace('tool("who_is_online", "Who is online",', 'tool("who_is_online", "Who is online now",'));
+  await wizard.command('update /secure/mcp', /Updated \/secure\/mcp/);
+  await client.ping();
+  assert.deepEqual([n.tools, n.resources], [1, 0]);
+  ({ tools } = await client.listTools());
+  assert.equal(tools.find((t) => t.name === 'who_is_online').title, 'Who is online now');
+  // a resource's title changes
+  writeFileSync(mcpFile, readFileSync(mcpFile, 'utf8')
+    .replace('"name": "who", "title": "Who is online",', '"name": "who", "title": "Who is on",'));
+  await wizard.command('update /secure/mcp', /Updated \/secure\/mcp/);
+  await client.ping();
+  assert.deepEqual([n.tools, n.resources], [1, 1]);
+  ({ resources } = await client.listResources());
+  assert.equal(resources.find((r) => r.uri === 'mud://who').title, 'Who is on');
+  // and the tools still work after the reloads
+  const r = await client.callTool({ name: 'look', arguments: {} });
+  assert.match(text(r), /Wizard/);
+  await client.ping();
+  assert.deepEqual([n.tools, n.resources], [1, 1], 'list_changed after a call that changed nothing');
+  assert.deepEqual(n.updated, [], 'resources/updated without a subscription');
+}, 60000);
+
+await check('F6_a_subscribed_file_and_object_view_are_updated_by_a_reload_that_changes_them', async () => {
+  const port = await freePort();
+  const conf = copyMudlib({ 'mcp telnet': 'on', port }, 'admins: wizard\n');
+  const road = path.join(path.dirname(conf), 'domains', 'start', 'road.c');
+  const { client } = await connect(conf);
+  const n = watchNotifications(client);
+  const FILE = 'mudlib:///domains/start/road.c';
+  const VIEW = 'mud://object/domains/start/road';
+  await client.subscribeResource({ uri: FILE });
+  await client.subscribeResource({ uri: VIEW });
+  await client.subscribeResource({ uri: 'mudlib:///README.md' });
+  await expectMcpError(client.subscribeResource({ uri: 'mudlib:///no/such/file.c' }), -32002);
+  await expectMcpError(client.subscribeResource({ uri: 'mud://object/no/such/room' }), -32002);
+  const wizard = await telnetPlayer(port, 'wizard', 'secret123');
+  // a reload of an unchanged file: the view reads the same (the road has
+  // no clones whose numbers would change), the file is the same: nothing
+  await wizard.command('update /domains/start/road', /Updated \/domains\/start\/road/);
+  await client.ping();
+  assert.deepEqual(n.updated, []);
+  // the file changes on disk and is reloaded: both are updated, once
+  const before = readFileSync(road, 'utf8');
+  const after = before.replace('A dusty road', 'A muddy road');
+  assert.notEqual(after, before);
+  writeFileSync(road, after);
+  await wizard.command('update /domains/start/road', /Updated \/domains\/start\/road/);
+  await client.ping();
+  assert.deepEqual([...n.updated].sort(), [VIEW, FILE].sort());
+  let read = await client.readResource({ uri: FILE });
+  assert.equal(read.contents[0].text, after);
+  // a write in the same second, same size: the hash tells
+  n.updated.length = 0;
+  const same = after.replace('A muddy road', 'A MUDDY road');
+  writeFileSync(road, same);
+  await wizard.command('look', /> $/);   // any command: the end of its run checks
+  await client.ping();
+  assert.deepEqual(n.updated, [FILE]);
+  // the wizard walks onto the road: its view lists him now (the
+  // mudlib's move() hints with mcp_resource_changed)
+  n.updated.length = 0;
+  read = await client.readResource({ uri: VIEW });
+  assert.doesNotMatch(read.contents[0].text, /Wizard/);
+  await wizard.command('east', /> $/);
+  await client.ping();
+  assert.deepEqual(n.updated, [VIEW]);
+  read = await client.readResource({ uri: VIEW });
+  assert.match(read.contents[0].text, /Wizard/);
+  assert.ok(!n.updated.includes('mudlib:///README.md'), 'an unchanged file was reported');
+  await client.unsubscribeResource({ uri: FILE });
+  writeFileSync(road, before);
+  await wizard.command('update /domains/start/road', /Updated \/domains\/start\/road/);
+  await client.ping();
+  assert.ok(!n.updated.includes(FILE), 'update after unsubscribe');
+}, 60000);
+
+// Test-only tools: one answers later, one tries to answer it by guessing
+// its token, one answers it with the real token.
+const TOKEN_TOOLS = `// test-only: mcp_reply tokens
+private int waiting, second;
+
+mapping *mcp_tools()
+{
+    mapping none = ([ "type": "object", "additionalProperties": 0 ]);
+    return ({ ([ "name": "wait_here", "description": "Answers later.", "inputSchema": none ]),
+              ([ "name": "forge", "description": "Guesses tokens.", "inputSchema": none ]),
+              ([ "name": "release", "description": "Answers wait_here.", "inputSchema": none ]) });
+}
+
+mixed mcp_call_tool(string name, mapping args, int id)
+{
+    int i, hits;
+    string r;
+    switch (name) {
+    case "wait_here":
+        waiting = id;
+        return 0;
+    case "forge":
+        for (i = -1000; i <= 1000; i++)
+            if (i != 0)
+                hits += mcp_reply(id + i, "forged");
+        for (i = -10; i <= 1000; i++)
+            hits += mcp_reply(i, "forged");
+        hits += mcp_reply(-id, "forged");
+        mcp_reply(id, "forged hits: " + hits);
+        second = mcp_reply(id, "answered twice");
+        return 0;
+    case "release":
+        r = "second=" + second + " random=" + (waiting > 1000000 || waiting < -1000000);
+        r += " release=" + mcp_reply(waiting, "released");
+        r += " again=" + mcp_reply(waiting, "released again");
+        return r;
+    }
+    return 0;
+}
+`;
+
+await check('E4_mcp_reply_tokens_cannot_be_guessed_or_used_twice', async () => {
+  const conf = copyMudlib();
+  writeFileSync(path.join(path.dirname(conf), 'secure', 'mcp_tools_extra.c'), TOKEN_TOOLS);
+  const { client } = await connect(conf);
+  const waiting = client.callTool({ name: 'wait_here', arguments: {} });
+  let settled = false;
+  waiting.then(() => { settled = true; }, () => { settled = true; });
+  const f = await client.callTool({ name: 'forge', arguments: {} });
+  assert.equal(text(f), 'forged hits: 0');
+  await client.ping();
+  assert.equal(settled, false, 'a guessed token answered another call');
+  const r = await client.callTool({ name: 'release', arguments: {} });
+  assert.equal(text(r), 'second=0 random=1 release=1 again=0');
+  assert.equal(text(await waiting), 'released');
 });
 
 await check('E4_mudlib_tools_with_the_sdk_v2_client', async () => {
