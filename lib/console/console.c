@@ -6,8 +6,9 @@
  *   events   worker -> main   header + text per event
  *   output   main -> worker   chunks of at most CONSOLE_OUTPUT_CHUNK bytes
  *   replies  main -> worker   completion answers
- * plus the prompt and echo flag under `lock`, and the wake pipe that
- * turns "something changed for the worker" into poll() readiness.
+ * plus the prompt and echo flag under `lock`, and the wake-up (a pipe on
+ * POSIX, an event on Windows) that turns "something changed for the
+ * worker" into readiness the worker waits for with the terminal.
  *
  * Output overflow: console_write never blocks.  When the output queue is
  * full the text (and everything written after it) is dropped and counted
@@ -63,8 +64,8 @@ static void console_free(console_t *c)
         async_queue_destroy(c->output);
     if (c->replies != NULL)
         async_queue_destroy(c->replies);
-    console_io_close(c->wake_rd);
-    console_io_close(c->wake_wr);
+    if (c->wake_open)
+        console_io_wake_close(&c->wake);
     port_event_destroy(&c->ready);
     port_mutex_destroy(&c->lock);
     free(c->prompt);
@@ -95,7 +96,7 @@ console_t *console_start(const console_options_t *opts, char *err, size_t err_si
         tty = false;
         break;
     case CONSOLE_MODE_TTY:
-#ifndef CONSOLE_HAVE_LIBEDIT
+#ifndef CONSOLE_HAVE_LINE_EDITING
         set_error(err, err_size,
                   "console: line editing needs libedit, which this build does not have", NULL);
         return NULL;
@@ -110,7 +111,7 @@ console_t *console_start(const console_options_t *opts, char *err, size_t err_si
         break;
 #endif
     default:
-#ifdef CONSOLE_HAVE_LIBEDIT
+#ifdef CONSOLE_HAVE_LINE_EDITING
         tty = console_io_is_terminal(opts->in_fd) && console_io_is_terminal(opts->out_fd);
 #else
         tty = false;
@@ -123,7 +124,6 @@ console_t *console_start(const console_options_t *opts, char *err, size_t err_si
         set_error(err, err_size, "console: out of memory", NULL);
         return NULL;
     }
-    c->wake_rd = c->wake_wr = -1;
     if (port_mutex_init(&c->lock) != 0) {
         free(c);
         set_error(err, err_size, "console: cannot create a mutex", NULL);
@@ -168,14 +168,15 @@ console_t *console_start(const console_options_t *opts, char *err, size_t err_si
         set_error(err, err_size, "console: out of memory", NULL);
         return NULL;
     }
-    if (console_io_wake_open(&c->wake_rd, &c->wake_wr) != 0) {
-        set_error(err, err_size, "console: cannot create the wake pipe", strerror(errno));
+    if (console_io_wake_open(&c->wake) != 0) {
+        set_error(err, err_size, "console: cannot create the wake-up", strerror(errno));
         console_free(c);
         return NULL;
     }
+    c->wake_open = true;
 
     async_worker_proc_t proc = console_pipe_worker;
-#ifdef CONSOLE_HAVE_LIBEDIT
+#ifdef CONSOLE_HAVE_LINE_EDITING
     if (tty)
         proc = console_tty_worker;
 #endif
@@ -234,7 +235,7 @@ void console_write(console_t *c, const char *text, size_t len)
          * notice for everything dropped so far has been taken. */
         if (atomic_load_explicit(&c->dropped, memory_order_acquire) != 0) {
             atomic_fetch_add_explicit(&c->dropped, len, memory_order_relaxed);
-            console_io_wake_ring(c->wake_wr);
+            console_io_wake_ring(&c->wake);
             return;
         }
         c->dropping = false;
@@ -253,7 +254,7 @@ void console_write(console_t *c, const char *text, size_t len)
         text += n;
         len -= n;
     }
-    console_io_wake_ring(c->wake_wr);
+    console_io_wake_ring(&c->wake);
 }
 
 void console_set_prompt(console_t *c, const char *prompt)
@@ -269,7 +270,7 @@ void console_set_prompt(console_t *c, const char *prompt)
     c->prompt_gen++;
     port_mutex_unlock(&c->lock);
     free(old);
-    console_io_wake_ring(c->wake_wr);
+    console_io_wake_ring(&c->wake);
 }
 
 void console_set_echo(console_t *c, bool on)
@@ -281,7 +282,7 @@ void console_set_echo(console_t *c, bool on)
     c->echo = on;
     port_mutex_unlock(&c->lock);
     if (changed)
-        console_io_wake_ring(c->wake_wr);
+        console_io_wake_ring(&c->wake);
 }
 
 void console_complete_reply(console_t *c, uint32_t complete_id,
@@ -318,7 +319,7 @@ bool console_stop(console_t *c)
      * the stop request and the wake byte release it from the terminal. */
     async_queue_close(c->events);
     async_worker_signal_stop(c->worker);
-    console_io_wake_ring(c->wake_wr);
+    console_io_wake_ring(&c->wake);
     if (!async_worker_join(c->worker, CONSOLE_STOP_TIMEOUT_MS)) {
         /* Stuck in the OS (a terminal that takes no output).  Restore the
          * terminal from here; the record stays allocated for the worker,
@@ -454,4 +455,86 @@ bool console_reply_wait(console_t *c, uint32_t complete_id, int timeout_ms,
 done:
     free(msg);
     return ok;
+}
+
+bool console_completion_plan(const char *prefix, const char *cands, uint32_t n,
+                             int cols, console_completion_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    const char *word = strrchr(prefix, ' ');
+    word = word != NULL ? word + 1 : prefix;
+    out->word_len = strlen(word);
+    if (n == 0)
+        return true;   /* nothing to do: the caller beeps */
+
+    const char **cand = malloc(n * sizeof(*cand));
+    if (cand == NULL)
+        return false;
+    const char *q = cands;
+    size_t maxw = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        cand[i] = q;
+        size_t l = strlen(q);
+        if (l > maxw)
+            maxw = l;
+        q += l + 1;
+    }
+    size_t lcp = strlen(cand[0]);
+    for (uint32_t i = 1; i < n; i++) {
+        size_t k = 0;
+        while (k < lcp && cand[i][k] == cand[0][k])
+            k++;
+        lcp = k;
+    }
+    while (lcp > 0 && ((unsigned char)cand[0][lcp] & 0xC0) == 0x80)
+        lcp--;   /* never split a UTF-8 character */
+
+    bool ok = true;
+    if (n == 1 || lcp > out->word_len) {
+        out->insert = malloc(lcp + 2);
+        if (out->insert != NULL) {
+            memcpy(out->insert, cand[0], lcp);
+            if (n == 1)
+                out->insert[lcp++] = ' ';
+            out->insert[lcp] = '\0';
+        } else {
+            ok = false;
+        }
+    } else {
+        /* Nothing to add: the candidates in columns. */
+        if (cols <= 0)
+            cols = 80;
+        size_t colw = maxw + 2;
+        size_t per_row = colw < (size_t)cols ? (size_t)cols / colw : 1;
+        char *list = malloc(n * (colw + 1) + 2);
+        if (list != NULL) {
+            size_t len = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                size_t l = strlen(cand[i]);
+                memcpy(list + len, cand[i], l);
+                len += l;
+                bool row_end = (i + 1) % per_row == 0 || i + 1 == n;
+                if (row_end) {
+                    list[len++] = '\n';
+                } else {
+                    memset(list + len, ' ', colw - l);
+                    len += colw - l;
+                }
+            }
+            list[len] = '\0';
+            out->list = list;
+            out->list_len = len;
+        } else {
+            ok = false;
+        }
+    }
+    free(cand);
+    return ok;
+}
+
+void console_completion_free(console_completion_t *cc)
+{
+    free(cc->insert);
+    free(cc->list);
+    cc->insert = cc->list = NULL;
 }

@@ -20,6 +20,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The wake-up the main thread rings after every change meant for the
+ * worker: a non-blocking pipe on POSIX (polled with the terminal), a
+ * manual-reset event on Windows (waited for with the console handle). */
+#ifdef _WIN32
+typedef struct console_wake { void *event; } console_wake_t;   /* HANDLE */
+#else
+typedef struct console_wake { int rd, wr; } console_wake_t;
+#endif
+
 /* Output travels in chunks of at most this many bytes (one queue slot). */
 #define CONSOLE_OUTPUT_CHUNK 1024
 /* Events (lines) queued for the main thread before the worker waits. */
@@ -69,11 +78,11 @@ struct console {
      * block a fresh one). */
     async_queue_t *replies;
 
-    /* The worker polls wake_rd with the terminal; the main thread writes
-     * a byte to wake_wr after every change meant for the worker.  Both
-     * ends non-blocking: a full pipe already means "wake up". */
-    int wake_rd;
-    int wake_wr;
+    /* The worker waits for `wake` with the terminal; the main thread
+     * rings it after every change meant for the worker (see
+     * console_io_wake_ring for the ordering). */
+    console_wake_t wake;
+    bool wake_open;
 
     port_mutex_t lock;           /* guards the three fields below */
     char *prompt;                /* owned by the console */
@@ -136,17 +145,37 @@ bool console_echo_wanted(console_t *c);
 bool console_reply_wait(console_t *c, uint32_t complete_id, int timeout_ms,
                         char *buf, uint32_t *n);
 
+/* What Tab does with the main thread's answer (console.h: one candidate
+ * replaces the word and a space follows; several insert their longest
+ * common prefix, or are listed when that adds nothing). */
+typedef struct console_completion {
+    size_t word_len;   /* bytes of the word before the cursor (after the
+                          request's last space) that `insert` replaces */
+    char *insert;      /* NULL, or the text that replaces the word */
+    char *list;        /* NULL, or the candidates in columns, each row
+                          ended by "\n", to print above the line */
+    size_t list_len;
+} console_completion_t;
+
+/* prefix: the request's text; cands: n (> 0) NUL-terminated candidates
+ * back to back (console_reply_wait's buf); cols: the screen's width.
+ * False when out of memory.  Free with console_completion_free. */
+bool console_completion_plan(const char *prefix, const char *cands, uint32_t n,
+                             int cols, console_completion_t *out);
+void console_completion_free(console_completion_t *cc);
+
 /* True once console_stop asked the calling worker to finish. */
 bool console_worker_stopping(void);
 
 /* ---- workers -------------------------------------------------------- */
 
 void *console_pipe_worker(void *console);
-#ifdef CONSOLE_HAVE_LIBEDIT
+#ifdef CONSOLE_HAVE_LINE_EDITING
+/* console_unix.c (libedit) or console_win32.c (own line editor). */
 void *console_tty_worker(void *console);
 #endif
 
-/* ---- console_io_posix.c: the OS ------------------------------------- */
+/* ---- console_io_posix.c / console_io_win32.c: the OS ------------------ */
 
 enum {
     CONSOLE_IO_IN   = 1u << 0,  /* in_fd readable (or hung up: read says) */
@@ -154,21 +183,52 @@ enum {
     CONSOLE_IO_OUT  = 1u << 2   /* out_fd writable */
 };
 
-/* Creates the wake pipe (non-blocking, close-on-exec).  0 or -1/errno. */
-int  console_io_wake_open(int *rd, int *wr);
-void console_io_wake_ring(int wr);
-void console_io_wake_drain(int rd);
+/* Creates the wake-up (POSIX: a non-blocking, close-on-exec pipe).  0 or
+ * -1/errno. */
+int  console_io_wake_open(console_wake_t *wake);
+/* Any thread.  The worker drains before it looks at the shared state,
+ * the main thread changes the state before it rings: a change made after
+ * the drain always leaves the wake-up set. */
+void console_io_wake_ring(console_wake_t *wake);
+void console_io_wake_drain(console_wake_t *wake);
+void console_io_wake_close(console_wake_t *wake);
+
+/* Pipe mode's input and output, as console_pipe.c uses them.  POSIX:
+ * one poll() over in_fd, the wake pipe and out_fd.  Windows: a reader
+ * thread does the blocking ReadFile (anonymous pipes cannot be waited
+ * for), see console_io_win32.c. */
+typedef struct console_pipe_io console_pipe_io_t;
+/* NULL when out of memory or threads (err says). */
+console_pipe_io_t *console_pipe_io_open(console_t *c, char *err, size_t err_size);
+/* Sleeps until input is ready (want_in), output can be written
+ * (want_out), the wake-up rings or timeout_ms passes (-1: no timeout).
+ * Returns CONSOLE_IO_* bits, 0 on timeout. */
+unsigned console_pipe_io_wait(console_pipe_io_t *io, bool want_in, bool want_out,
+                              int timeout_ms);
+/* After CONSOLE_IO_IN: bytes read (> 0), 0 at end of input,
+ * CONSOLE_IO_AGAIN when nothing is there after all, -1 on error with a
+ * message ("console: read: ...") in msg. */
+#define CONSOLE_IO_AGAIN (-2L)
+long console_pipe_io_read(console_pipe_io_t *io, char *buf, size_t size,
+                          char *msg, size_t msg_size);
+/* After CONSOLE_IO_OUT: bytes written (> 0), CONSOLE_IO_AGAIN when none
+ * could be, -1 when the output is broken (nobody reads it). */
+long console_pipe_io_write(console_pipe_io_t *io, const char *buf, size_t len);
+void console_pipe_io_close(console_pipe_io_t *io);
+
+bool console_io_is_terminal(int fd);
+
+/* ---- POSIX only (console_unix.c) --------------------------------------- */
+
 void console_io_close(int fd);
 
 /* Sleeps until one of the given fds is ready (in_fd / out_fd may be -1
  * to leave them out) or timeout_ms passes (-1: no timeout).  Returns the
  * CONSOLE_IO_* bits, 0 on timeout. */
-unsigned console_io_wait(int in_fd, int wake_rd, int out_fd, int timeout_ms);
+unsigned console_io_wait(int in_fd, console_wake_t *wake, int out_fd, int timeout_ms);
 
 /* Writes all of buf, retrying on EINTR; false on error. */
 bool console_io_write_all(int fd, const void *buf, size_t len);
-
-bool console_io_is_terminal(int fd);
 
 /* Terminal width in columns, 0 when unknown. */
 int  console_io_terminal_columns(int fd);

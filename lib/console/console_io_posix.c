@@ -13,11 +13,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
-int console_io_wake_open(int *rd, int *wr)
+int console_io_wake_open(console_wake_t *wake)
 {
     int fds[2];
 #ifdef HAVE_PIPE2
@@ -38,8 +41,8 @@ int console_io_wake_open(int *rd, int *wr)
         }
     }
 #endif
-    *rd = fds[0];
-    *wr = fds[1];
+    wake->rd = fds[0];
+    wake->wr = fds[1];
     return 0;
 }
 
@@ -47,18 +50,18 @@ int console_io_wake_open(int *rd, int *wr)
  * waiting, so the worker will wake.  The worker drains the pipe before it
  * looks at the shared state, and the main thread changes the state before
  * it rings: a change made after the drain always leaves a byte behind. */
-void console_io_wake_ring(int wr)
+void console_io_wake_ring(console_wake_t *wake)
 {
     const char b = 1;
-    while (write(wr, &b, 1) < 0 && errno == EINTR)
+    while (write(wake->wr, &b, 1) < 0 && errno == EINTR)
         ;
 }
 
-void console_io_wake_drain(int rd)
+void console_io_wake_drain(console_wake_t *wake)
 {
     char buf[64];
     for (;;) {
-        ssize_t n = read(rd, buf, sizeof(buf));
+        ssize_t n = read(wake->rd, buf, sizeof(buf));
         if (n > 0)
             continue;
         if (n < 0 && errno == EINTR)
@@ -67,17 +70,24 @@ void console_io_wake_drain(int rd)
     }
 }
 
+void console_io_wake_close(console_wake_t *wake)
+{
+    console_io_close(wake->rd);
+    console_io_close(wake->wr);
+    wake->rd = wake->wr = -1;
+}
+
 void console_io_close(int fd)
 {
     if (fd >= 0)
         close(fd);
 }
 
-unsigned console_io_wait(int in_fd, int wake_rd, int out_fd, int timeout_ms)
+unsigned console_io_wait(int in_fd, console_wake_t *wake, int out_fd, int timeout_ms)
 {
     struct pollfd p[3];
     int n = 0, in_i = -1, out_i = -1;
-    p[n].fd = wake_rd;
+    p[n].fd = wake->rd;
     p[n].events = POLLIN;
     n++;
     if (in_fd >= 0) {
@@ -109,6 +119,63 @@ unsigned console_io_wait(int in_fd, int wake_rd, int out_fd, int timeout_ms)
         bits |= CONSOLE_IO_OUT;
     return bits;
 }
+
+/* ---- pipe mode -------------------------------------------------------------- */
+
+struct console_pipe_io {
+    int in_fd;
+    int out_fd;
+    console_wake_t *wake;
+};
+
+console_pipe_io_t *console_pipe_io_open(console_t *c, char *err, size_t err_size)
+{
+    console_pipe_io_t *io = malloc(sizeof(*io));
+    if (io == NULL) {
+        snprintf(err, err_size, "console: out of memory");
+        return NULL;
+    }
+    io->in_fd = c->in_fd;
+    io->out_fd = c->out_fd;
+    io->wake = &c->wake;
+    return io;
+}
+
+unsigned console_pipe_io_wait(console_pipe_io_t *io, bool want_in, bool want_out,
+                              int timeout_ms)
+{
+    return console_io_wait(want_in ? io->in_fd : -1, io->wake,
+                           want_out ? io->out_fd : -1, timeout_ms);
+}
+
+long console_pipe_io_read(console_pipe_io_t *io, char *buf, size_t size,
+                          char *msg, size_t msg_size)
+{
+    ssize_t n = read(io->in_fd, buf, size);
+    if (n >= 0)
+        return (long)n;
+    if (errno == EINTR || errno == EAGAIN)
+        return CONSOLE_IO_AGAIN;
+    snprintf(msg, msg_size, "console: read: %s", strerror(errno));
+    return -1;
+}
+
+long console_pipe_io_write(console_pipe_io_t *io, const char *buf, size_t len)
+{
+    ssize_t n = write(io->out_fd, buf, len);
+    if (n > 0)
+        return (long)n;
+    if (n < 0 && errno != EINTR && errno != EAGAIN)
+        return -1;   /* EPIPE, EIO */
+    return CONSOLE_IO_AGAIN;
+}
+
+void console_pipe_io_close(console_pipe_io_t *io)
+{
+    free(io);
+}
+
+/* ---- terminal ---------------------------------------------------------------- */
 
 bool console_io_write_all(int fd, const void *buf, size_t len)
 {

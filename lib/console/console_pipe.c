@@ -3,11 +3,13 @@
  * (a pipe, a file), and for terminals when line editing is off or not
  * built in.
  *
- * One poll() waits for input, the wake pipe and (while output is
- * pending) room on the output fd, so the worker never sits in a read or
- * write the main thread cannot interrupt: console_stop's wake byte ends
- * any wait at once.  Writes are at most one chunk (1 KiB, under
- * PIPE_BUF) after POLLOUT, so they do not block on pipes either.
+ * One wait (console_pipe_io_wait) covers input, the wake-up and (while
+ * output is pending) room for output, so console_stop's wake-up ends any
+ * wait at once.  POSIX: one poll(); writes are at most one chunk (1 KiB,
+ * under PIPE_BUF) after POLLOUT, so they do not block on pipes either.
+ * Windows: the blocking ReadFile happens on a reader thread of
+ * console_io_win32.c, and a write may block until the reader of our
+ * output takes it (console_stop gives up after its timeout then).
  *
  * Lines: split on LF; a CR right before the LF is dropped (CRLF input).
  * A line longer than max_line keeps its first max_line bytes and counts
@@ -25,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define PIPE_READ_SIZE 16384
 
@@ -85,20 +86,24 @@ void *console_pipe_worker(void *arg)
 {
     console_t *c = arg;
     line_builder_t lb = { 0 };
+    char err[160] = "console: out of memory";
     lb.buf = malloc(c->max_line);
     char *in = malloc(PIPE_READ_SIZE);
     char *out = malloc(CONSOLE_OUTPUT_CHUNK);
-    if (lb.buf == NULL || in == NULL || out == NULL) {
+    console_pipe_io_t *io = NULL;
+    if (lb.buf != NULL && in != NULL && out != NULL)
+        io = console_pipe_io_open(c, err, sizeof(err));
+    if (io == NULL) {
         free(lb.buf);
         free(in);
         free(out);
-        console_worker_ready(c, -1, "console: out of memory");
+        console_worker_ready(c, -1, err);
         return NULL;
     }
     console_worker_ready(c, 0, NULL);
 
     bool input_done = false;
-    bool output_broken = false;   /* out_fd failed: output is discarded */
+    bool output_broken = false;   /* the output failed: output is discarded */
     size_t out_len = 0, out_off = 0;
     int64_t flush_deadline = PORT_DEADLINE_NEVER;
 
@@ -127,35 +132,29 @@ void *console_pipe_worker(void *arg)
         }
 
         int timeout = stopping ? (int)port_deadline_remaining_ms_ceil(flush_deadline) : -1;
-        unsigned ready = console_io_wait((input_done || stopping) ? -1 : c->in_fd,
-                                         c->wake_rd, have_out ? c->out_fd : -1, timeout);
+        unsigned ready = console_pipe_io_wait(io, !input_done && !stopping, have_out, timeout);
         if (ready & CONSOLE_IO_WAKE)
-            console_io_wake_drain(c->wake_rd);
+            console_io_wake_drain(&c->wake);
 
         if ((ready & CONSOLE_IO_OUT) && have_out) {
-            ssize_t n = write(c->out_fd, out + out_off, out_len - out_off);
+            long n = console_pipe_io_write(io, out + out_off, out_len - out_off);
             if (n > 0) {
                 out_off += (size_t)n;
-            } else if (n < 0 && errno != EINTR && errno != EAGAIN) {
-                /* EPIPE, EIO: nobody reads our output any more.  Keep
-                 * taking it from the queue so console_write never backs
-                 * up, but write nothing. */
+            } else if (n == -1) {
+                /* Nobody reads our output any more.  Keep taking it from
+                 * the queue so console_write never backs up, but write
+                 * nothing. */
                 output_broken = true;
                 out_off = out_len;
             }
         }
 
         if ((ready & CONSOLE_IO_IN) && !input_done && !stopping) {
-            ssize_t n = read(c->in_fd, in, PIPE_READ_SIZE);
+            long n = console_pipe_io_read(io, in, PIPE_READ_SIZE, err, sizeof(err));
             if (n > 0) {
                 (void)feed(c, &lb, in, (size_t)n);
-            } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-                char msg[160];
-                const char *why = NULL;
-                if (n < 0) {
-                    snprintf(msg, sizeof(msg), "console: read: %s", strerror(errno));
-                    why = msg;
-                }
+            } else if (n == 0 || n == -1) {
+                const char *why = n == -1 ? err : NULL;
                 input_done = true;
                 if (lb.started || lb.pending_cr) {
                     lb.pending_cr = false;   /* a lone CR at the very end ends the line */
@@ -167,6 +166,7 @@ void *console_pipe_worker(void *arg)
         }
     }
 
+    console_pipe_io_close(io);
     free(lb.buf);
     free(in);
     free(out);

@@ -471,9 +471,9 @@ static int tty_next_byte(tty_t *t, unsigned char *b)
             *b = t->in[t->in_pos++];
             return 1;
         }
-        unsigned ready = console_io_wait(t->tty_in, c->wake_rd, -1, -1);
+        unsigned ready = console_io_wait(t->tty_in, &c->wake, -1, -1);
         if (ready & CONSOLE_IO_WAKE) {
-            console_io_wake_drain(c->wake_rd);
+            console_io_wake_drain(&c->wake);
             if (console_worker_stopping()) {
                 tty_leave_line(t);
                 t->abort = TTY_ABORT_STOP;
@@ -586,78 +586,27 @@ static unsigned char tty_fn_complete(EditLine *el, int ch)
         return CC_REFRESH_BEEP;
     }
 
-    /* The word being completed: after the last space before the cursor. */
-    const char *word = strrchr(prefix, ' ');
-    word = word != NULL ? word + 1 : prefix;
-    size_t wlen = strlen(word);
+    /* The word being completed, in characters: back to the last space. */
     const LineInfoW *wli = el_wline(el);
     int wchars = 0;
     for (const wchar_t *p = wli->cursor; p > wli->buffer && p[-1] != L' '; p--)
         wchars++;
 
-    /* Candidates and their longest common prefix. */
-    const char **cand = malloc(n * sizeof(*cand));
-    if (cand == NULL) {
+    console_completion_t plan;
+    if (!console_completion_plan(prefix, t->reply, n, t->cols, &plan)) {
+        console_completion_free(&plan);
         free(prefix);
         return CC_ERROR;
     }
-    const char *q = t->reply;
-    size_t maxw = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        cand[i] = q;
-        size_t l = strlen(q);
-        if (l > maxw)
-            maxw = l;
-        q += l + 1;
-    }
-    size_t lcp = strlen(cand[0]);
-    for (uint32_t i = 1; i < n; i++) {
-        size_t k = 0;
-        while (k < lcp && cand[i][k] == cand[0][k])
-            k++;
-        lcp = k;
-    }
-    while (lcp > 0 && ((unsigned char)cand[0][lcp] & 0xC0) == 0x80)
-        lcp--;   /* never split a UTF-8 character */
-
     unsigned char rc = CC_REFRESH;
-    if (n == 1 || lcp > wlen) {
-        char *ins = malloc(lcp + 2);
-        if (ins != NULL) {
-            memcpy(ins, cand[0], lcp);
-            if (n == 1)
-                ins[lcp++] = ' ';
-            ins[lcp] = '\0';
-            el_deletestr(el, wchars);
-            el_insertstr(el, ins);
-            free(ins);
-        }
-    } else {
-        /* Nothing to add: list them in columns above the line. */
-        int cols = t->cols > 0 ? t->cols : 80;
-        size_t colw = maxw + 2;
-        size_t per_row = colw < (size_t)cols ? (size_t)cols / colw : 1;
-        char *list = malloc(n * (colw + 1) + 2);
-        if (list != NULL) {
-            size_t len = 0;
-            for (uint32_t i = 0; i < n; i++) {
-                size_t l = strlen(cand[i]);
-                memcpy(list + len, cand[i], l);
-                len += l;
-                bool row_end = (i + 1) % per_row == 0 || i + 1 == n;
-                if (row_end) {
-                    list[len++] = '\n';
-                } else {
-                    memset(list + len, ' ', colw - l);
-                    len += colw - l;
-                }
-            }
-            tty_print_above(t, list, len);
-            free(list);
-        }
+    if (plan.insert != NULL) {
+        el_deletestr(el, wchars);
+        el_insertstr(el, plan.insert);
+    } else if (plan.list != NULL) {
+        tty_print_above(t, plan.list, plan.list_len);
         rc = CC_NORM;
     }
-    free(cand);
+    console_completion_free(&plan);
     free(prefix);
     return rc;
 }
@@ -961,8 +910,8 @@ void *console_tty_worker(void *arg)
         /* Session over; output still goes to the terminal until stop. */
         while (!console_worker_stopping()) {
             tty_show_output(&t, true);
-            if (console_io_wait(-1, t.c->wake_rd, -1, -1) & CONSOLE_IO_WAKE)
-                console_io_wake_drain(t.c->wake_rd);
+            if (console_io_wait(-1, &t.c->wake, -1, -1) & CONSOLE_IO_WAKE)
+                console_io_wake_drain(&t.c->wake);
         }
     }
     tty_show_output(&t, true);
