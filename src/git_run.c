@@ -1,249 +1,96 @@
 /*
- * git_run.c - run one git command under a deadline (see git_run.h).
- *
- * The wait loop sleeps in poll() on at most four descriptors: the stdout
- * and stderr pipes, a pidfd for the child (readable when it exits) and
- * the caller's cancel descriptor.  The poll timeout is the nearest of the
- * deadline, the stop grace, the SIGKILL grace and the drain limit, so the
- * loop wakes only when something happened or something is due.  Where
- * pidfd_open is missing (not Linux, or a kernel before 5.3) the loop also
- * wakes every GIT_RUN_EXIT_CHECK_MS to ask waitid(WNOWAIT) whether the
- * child ended: the pipes alone cannot say so, because a remote helper that
- * inherited them may outlive git.
- *
- * Why the child is reaped only after its group is swept: a process group
- * id stays reserved while any member, the zombie leader included, exists.
- * Killing -pid while our unreaped child is the leader can therefore only
- * reach processes git started, never a stranger that reused the number.
+ * git_run.c - the part of git_run that is the same on every system: what
+ * happens to the child's output (git_run_output.h) and the result.  The
+ * process handling is in git_run_posix.c and git_run_win32.c.
  */
 #include <config.h>     /* autoconf's: the angle brackets skip src/config.h */
 #include "git_run.h"
-#include "port/port_clock.h"
+#include "git_run_output.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#ifdef __linux__
-#include <sys/syscall.h>
-#endif
-
-/* Without a pidfd: how often the loop asks whether the child ended. */
-#define GIT_RUN_EXIT_CHECK_MS 20
 
 /* First allocation for stdout; doubles up to stdout_limit. */
 #define GIT_RUN_OUT_INITIAL 4096
 
-/* posix_spawn_file_actions_addclosefrom_np: glibc 2.34 and later. */
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-#define GIT_RUN_HAVE_CLOSEFROM 1
-#else
-#define GIT_RUN_HAVE_CLOSEFROM 0
-#endif
-
-typedef enum term_reason {
-    TERM_NONE = 0,
-    TERM_TIMEOUT,
-    TERM_STOP
-} term_reason_t;
-
-/* Everything one run owns; lives on git_run's stack. */
-typedef struct run_state {
-    const git_run_spec_t *spec;
-    git_run_result_t *result;
-
-    pid_t pid;
-    int out_fd;             /* read ends, -1 once at end of file */
-    int err_fd;
-    int pid_fd;             /* pidfd, -1 when unavailable or done */
-
-    size_t out_cap;
-
-    char line[GIT_RUN_LINE_MAX + 1];
-    size_t line_len;
-    size_t tail_len;
-} run_state_t;
-
-/* ============================================================== helpers */
-
-static void close_fd(int *fd)
+bool git_run_output_begin(git_run_output_t *o, const git_run_spec_t *spec,
+                          git_run_result_t *result)
 {
-    if (*fd >= 0) {
-        close(*fd);
-        *fd = -1;
+    memset(result, 0, sizeof *result);
+    memset(o, 0, sizeof *o);
+    o->spec = spec;
+    o->result = result;
+    o->out_cap = GIT_RUN_OUT_INITIAL;
+    result->out = malloc(o->out_cap);
+    if (result->out == NULL) {
+        result->outcome = GIT_RUN_FAILED;
+        result->error = ENOMEM;
+        return false;
     }
+    result->out[0] = '\0';
+    return true;
 }
 
-/* Milliseconds from now to deadline, rounded up, never negative. */
-static int ms_until(int64_t deadline_ns, int64_t now_ns)
+static void tail_append(git_run_output_t *o, const char *line, size_t len)
 {
-    if (deadline_ns <= now_ns)
-        return 0;
-    int64_t ms = (deadline_ns - now_ns + PORT_NS_PER_MS - 1) / PORT_NS_PER_MS;
-    return ms > INT32_MAX ? INT32_MAX : (int)ms;
-}
-
-static int min_timeout(int a, int b)
-{
-    if (a < 0)
-        return b;
-    if (b < 0)
-        return a;
-    return a < b ? a : b;
-}
-
-/* Moves fd above 2 (so dup2 onto 0-2 in the child never meets itself,
- * which would leave close-on-exec set) and makes sure it is
- * close-on-exec.  Returns the descriptor to use, or -1 with errno. */
-static int fd_above_stdio(int fd)
-{
-    if (fd > 2)
-        return fd;
-    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    int e = errno;
-    close(fd);
-    errno = e;
-    return moved;
-}
-
-/* A pipe whose ends are close-on-exec and above 2; the read end is
- * non-blocking, the write end (git's stdout or stderr) is not. */
-static int make_pipe(int fds[2])
-{
-#ifdef HAVE_PIPE2
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        return -1;
-#else
-    /* Without pipe2 another thread's spawn may inherit these before the
-     * flags are set; closefrom in the spawn (where available) covers it. */
-    if (pipe(fds) != 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        int fl = fcntl(fds[i], F_GETFD);
-        if (fl < 0 || fcntl(fds[i], F_SETFD, fl | FD_CLOEXEC) != 0) {
-            int e = errno;
-            close(fds[0]);
-            close(fds[1]);
-            errno = e;
-            return -1;
-        }
-    }
-#endif
-    for (int i = 0; i < 2; i++) {
-        fds[i] = fd_above_stdio(fds[i]);
-        if (fds[i] < 0) {
-            int e = errno;
-            if (i == 1)
-                close(fds[0]);
-            else
-                close(fds[1]);
-            errno = e;
-            return -1;
-        }
-    }
-    int fl = fcntl(fds[0], F_GETFL);
-    if (fl < 0 || fcntl(fds[0], F_SETFL, fl | O_NONBLOCK) != 0) {
-        int e = errno;
-        close(fds[0]);
-        close(fds[1]);
-        errno = e;
-        return -1;
-    }
-    return 0;
-}
-
-/* A pidfd for our child, or -1 (no pidfd_open here: the loop falls back
- * to waitid checks). */
-static int open_pidfd(pid_t pid)
-{
-#if defined(__linux__) && defined(SYS_pidfd_open)
-    long fd = syscall(SYS_pidfd_open, (long)pid, 0L);
-    if (fd >= 0)
-        return (int)fd;     /* pidfds are close-on-exec */
-#else
-    (void)pid;
-#endif
-    return -1;
-}
-
-/* True when the fd is readable (or hung up) right now. */
-static bool fd_is_ready(int fd)
-{
-    struct pollfd p = { .fd = fd, .events = POLLIN, .revents = 0 };
-    int n;
-    do {
-        n = poll(&p, 1, 0);
-    } while (n < 0 && errno == EINTR);
-    return n > 0;
-}
-
-/* ============================================================== output */
-
-static void tail_append(run_state_t *st, const char *line, size_t len)
-{
-    char *tail = st->result->err_tail;
+    char *tail = o->result->err_tail;
     const size_t room = GIT_RUN_TAIL_SIZE - 1;    /* keep the NUL */
     if (len + 1 > room)
         len = room - 1;
     /* Drop whole old lines until the new one fits. */
-    while (st->tail_len + len + 1 > room) {
-        char *nl = memchr(tail, '\n', st->tail_len);
-        size_t drop = nl != NULL ? (size_t)(nl - tail) + 1 : st->tail_len;
-        memmove(tail, tail + drop, st->tail_len - drop);
-        st->tail_len -= drop;
+    while (o->tail_len + len + 1 > room) {
+        char *nl = memchr(tail, '\n', o->tail_len);
+        size_t drop = nl != NULL ? (size_t)(nl - tail) + 1 : o->tail_len;
+        memmove(tail, tail + drop, o->tail_len - drop);
+        o->tail_len -= drop;
     }
-    memcpy(tail + st->tail_len, line, len);
-    st->tail_len += len;
-    tail[st->tail_len++] = '\n';
-    tail[st->tail_len] = '\0';
+    memcpy(tail + o->tail_len, line, len);
+    o->tail_len += len;
+    tail[o->tail_len++] = '\n';
+    tail[o->tail_len] = '\0';
 }
 
 /* Ends the line being assembled; newline says it ended in '\n' (kept in
  * the tail) rather than '\r' or a split. */
-static void line_emit(run_state_t *st, bool newline)
+static void line_emit(git_run_output_t *o, bool newline)
 {
-    if (st->line_len == 0)
+    if (o->line_len == 0)
         return;
-    st->line[st->line_len] = '\0';
-    if (st->spec->on_stderr_line != NULL)
-        st->spec->on_stderr_line(st->line, st->line_len, st->spec->ctx);
+    o->line[o->line_len] = '\0';
+    if (o->spec->on_stderr_line != NULL)
+        o->spec->on_stderr_line(o->line, o->line_len, o->spec->ctx);
     if (newline)
-        tail_append(st, st->line, st->line_len);
-    st->line_len = 0;
+        tail_append(o, o->line, o->line_len);
+    o->line_len = 0;
 }
 
-static void stderr_bytes(run_state_t *st, const char *buf, size_t n)
+void git_run_output_stderr(git_run_output_t *o, const char *buf, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char c = buf[i];
         if (c == '\n' || c == '\r') {
-            line_emit(st, c == '\n');
+            line_emit(o, c == '\n');
         } else {
-            st->line[st->line_len++] = c;
-            if (st->line_len == GIT_RUN_LINE_MAX)
-                line_emit(st, false);
+            o->line[o->line_len++] = c;
+            if (o->line_len == GIT_RUN_LINE_MAX)
+                line_emit(o, false);
         }
     }
 }
 
-static void stdout_bytes(run_state_t *st, const char *buf, size_t n)
+void git_run_output_stdout(git_run_output_t *o, const char *buf, size_t n)
 {
-    git_run_result_t *r = st->result;
-    size_t limit = st->spec->stdout_limit;
+    git_run_result_t *r = o->result;
+    size_t limit = o->spec->stdout_limit;
     if (r->out_len + n > limit) {
         r->out_truncated = true;
         n = limit > r->out_len ? limit - r->out_len : 0;
     }
     if (n == 0)
         return;
-    if (r->out_len + n + 1 > st->out_cap) {
-        size_t cap = st->out_cap;
+    if (r->out_len + n + 1 > o->out_cap) {
+        size_t cap = o->out_cap;
         while (r->out_len + n + 1 > cap)
             cap *= 2;
         char *grown = realloc(r->out, cap);
@@ -252,115 +99,16 @@ static void stdout_bytes(run_state_t *st, const char *buf, size_t n)
             return;
         }
         r->out = grown;
-        st->out_cap = cap;
+        o->out_cap = cap;
     }
     memcpy(r->out + r->out_len, buf, n);
     r->out_len += n;
     r->out[r->out_len] = '\0';
 }
 
-/* Reads what *fd has now; closes it at end of file or on error. */
-static void drain_fd(run_state_t *st, int *fd, bool is_stdout)
+void git_run_output_end(git_run_output_t *o)
 {
-    char buf[4096];
-    for (;;) {
-        ssize_t n = read(*fd, buf, sizeof buf);
-        if (n > 0) {
-            if (is_stdout)
-                stdout_bytes(st, buf, (size_t)n);
-            else
-                stderr_bytes(st, buf, (size_t)n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        close_fd(fd);                   /* EOF or a real error */
-        return;
-    }
-}
-
-/* =============================================================== spawn */
-
-/* Starts the child with its stdout/stderr on the pipes' write ends.
- * Returns 0 or an errno value. */
-static int spawn_child(const git_run_spec_t *spec, int out_w, int err_w, pid_t *pid)
-{
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t fa;
-    int rc = posix_spawnattr_init(&attr);
-    if (rc != 0)
-        return rc;
-    rc = posix_spawn_file_actions_init(&fa);
-    if (rc != 0) {
-        posix_spawnattr_destroy(&attr);
-        return rc;
-    }
-
-    sigset_t empty, dfl;
-    sigemptyset(&empty);
-    sigemptyset(&dfl);
-    /* What the driver changed (SIGPIPE ignored) and what a shell would
-     * expect at default. */
-    static const int defaults[] = { SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT,
-                                    SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2 };
-    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
-        sigaddset(&dfl, defaults[i]);
-
-    short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                  POSIX_SPAWN_SETSIGDEF;
-    if (rc == 0) rc = posix_spawnattr_setflags(&attr, flags);
-    if (rc == 0) rc = posix_spawnattr_setpgroup(&attr, 0);   /* own group */
-    if (rc == 0) rc = posix_spawnattr_setsigmask(&attr, &empty);
-    if (rc == 0) rc = posix_spawnattr_setsigdefault(&attr, &dfl);
-    if (rc == 0) rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&fa, out_w, 1);
-    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&fa, err_w, 2);
-#if GIT_RUN_HAVE_CLOSEFROM
-    /* Belt and braces: the driver's own descriptors are close-on-exec,
-     * but one opened by a library without the flag must not reach git. */
-    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-#endif
-    if (rc == 0)
-        rc = posix_spawnp(pid, spec->argv[0], &fa, &attr,
-                          (char *const *)spec->argv, spec->envp);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    return rc;
-}
-
-/* ================================================================ wait */
-
-/* Did the child end?  Without reaping it (WNOWAIT), so its group id stays
- * reserved until we have swept the group. */
-static bool child_has_exited(run_state_t *st)
-{
-    if (st->pid_fd >= 0)
-        return fd_is_ready(st->pid_fd);
-    siginfo_t info;
-    memset(&info, 0, sizeof info);
-    int rc;
-    do {
-        rc = waitid(P_PID, (id_t)st->pid, &info, WEXITED | WNOHANG | WNOWAIT);
-    } while (rc < 0 && errno == EINTR);
-    return rc == 0 && info.si_pid == st->pid;
-}
-
-/* Sweeps the group, then reaps the leader.  Returns its wait status. */
-static int reap_child(run_state_t *st)
-{
-    kill(-st->pid, SIGKILL);
-    int status = 0;
-    pid_t r;
-    do {
-        r = waitpid(st->pid, &status, 0);
-    } while (r < 0 && errno == EINTR);
-    close_fd(&st->pid_fd);
-    if (st->spec->pid_slot != NULL)
-        /* relaxed: a diagnostic snapshot, nothing is published through it */
-        atomic_store_explicit(st->spec->pid_slot, 0, memory_order_relaxed);
-    return status;
+    line_emit(o, true);
 }
 
 void git_run_result_free(git_run_result_t *result)
@@ -372,181 +120,11 @@ void git_run_result_free(git_run_result_t *result)
     result->out_len = 0;
 }
 
-bool git_run(const git_run_spec_t *spec, git_run_result_t *result)
+void git_run_env_free(char **env)
 {
-    memset(result, 0, sizeof *result);
-    run_state_t st;
-    memset(&st, 0, sizeof st);
-    st.spec = spec;
-    st.result = result;
-    st.out_fd = st.err_fd = st.pid_fd = -1;
-
-    /* A stop that came before the start: do not start at all. */
-    if (spec->cancel_fd >= 0 && spec->cancel_grace_ms == 0 &&
-        fd_is_ready(spec->cancel_fd)) {
-        result->outcome = GIT_RUN_STOPPED;
-        result->out = calloc(1, 1);
-        return false;
-    }
-
-    st.out_cap = GIT_RUN_OUT_INITIAL;
-    result->out = malloc(st.out_cap);
-    if (result->out == NULL) {
-        result->outcome = GIT_RUN_FAILED;
-        result->error = ENOMEM;
-        return false;
-    }
-    result->out[0] = '\0';
-
-    int out_pipe[2], err_pipe[2];
-    if (make_pipe(out_pipe) != 0) {
-        result->outcome = GIT_RUN_FAILED;
-        result->error = errno;
-        return false;
-    }
-    if (make_pipe(err_pipe) != 0) {
-        result->outcome = GIT_RUN_FAILED;
-        result->error = errno;
-        close(out_pipe[0]);
-        close(out_pipe[1]);
-        return false;
-    }
-    int rc = spawn_child(spec, out_pipe[1], err_pipe[1], &st.pid);
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-    st.out_fd = out_pipe[0];
-    st.err_fd = err_pipe[0];
-    if (rc != 0) {
-        close_fd(&st.out_fd);
-        close_fd(&st.err_fd);
-        result->outcome = GIT_RUN_FAILED;
-        result->error = rc;
-        return false;
-    }
-    if (spec->pid_slot != NULL)
-        /* relaxed: a diagnostic snapshot, nothing is published through it */
-        atomic_store_explicit(spec->pid_slot, (int)st.pid, memory_order_relaxed);
-    st.pid_fd = open_pidfd(st.pid);
-
-    term_reason_t term = TERM_NONE;
-    bool term_sent = false;         /* SIGTERM sent to the group */
-    int64_t term_at = 0;            /* ... at this time */
-    bool killed = false;            /* SIGKILL sent after the grace */
-    bool cancel_seen = false;
-    int64_t cancel_at = 0;          /* when the stop takes effect */
-    bool reaped = false;
-    int64_t drain_until = 0;
-    int status = 0;
-
-    for (;;) {
-        int64_t now = port_clock_now_ns();
-
-        /* Time-driven transitions. */
-        if (!reaped) {
-            if (term == TERM_NONE && spec->deadline_ns != PORT_DEADLINE_NEVER &&
-                now >= spec->deadline_ns)
-                term = TERM_TIMEOUT;
-            else if (term == TERM_NONE && cancel_seen && now >= cancel_at)
-                term = TERM_STOP;
-            if (term != TERM_NONE && !term_sent) {
-                kill(-st.pid, SIGTERM);
-                term_sent = true;
-                term_at = now;
-            } else if (term != TERM_NONE && !killed &&
-                       now - term_at >= GIT_RUN_KILL_GRACE_MS * PORT_NS_PER_MS) {
-                kill(-st.pid, SIGKILL);
-                killed = true;
-            }
-        }
-        if (!reaped && child_has_exited(&st)) {
-            status = reap_child(&st);
-            reaped = true;
-            drain_until = now + GIT_RUN_DRAIN_MS * PORT_NS_PER_MS;
-        }
-        if (reaped && ((st.out_fd < 0 && st.err_fd < 0) || now >= drain_until))
-            break;
-
-        /* What to wait for, and until when. */
-        struct pollfd pfd[4];
-        int n = 0, i_out = -1, i_err = -1, i_pid = -1, i_cancel = -1;
-        if (st.out_fd >= 0) {
-            i_out = n;
-            pfd[n++] = (struct pollfd){ .fd = st.out_fd, .events = POLLIN };
-        }
-        if (st.err_fd >= 0) {
-            i_err = n;
-            pfd[n++] = (struct pollfd){ .fd = st.err_fd, .events = POLLIN };
-        }
-        int timeout = -1;
-        if (!reaped) {
-            if (st.pid_fd >= 0) {
-                i_pid = n;
-                pfd[n++] = (struct pollfd){ .fd = st.pid_fd, .events = POLLIN };
-            } else {
-                timeout = GIT_RUN_EXIT_CHECK_MS;
-            }
-            if (spec->cancel_fd >= 0 && !cancel_seen) {
-                i_cancel = n;
-                pfd[n++] = (struct pollfd){ .fd = spec->cancel_fd, .events = POLLIN };
-            }
-            if (term == TERM_NONE) {
-                if (spec->deadline_ns != PORT_DEADLINE_NEVER)
-                    timeout = min_timeout(timeout, ms_until(spec->deadline_ns, now));
-                if (cancel_seen)
-                    timeout = min_timeout(timeout, ms_until(cancel_at, now));
-            } else if (!killed) {
-                timeout = min_timeout(timeout, ms_until(
-                    term_at + GIT_RUN_KILL_GRACE_MS * PORT_NS_PER_MS, now));
-            }
-        } else {
-            timeout = ms_until(drain_until, now);
-        }
-
-        int ready = poll(pfd, (nfds_t)n, timeout);
-        if (ready < 0) {
-            if (errno == EINTR)
-                continue;
-            /* poll itself failed (ENOMEM): treat it as a stop so the
-             * child is still terminated and reaped. */
-            if (!reaped && term == TERM_NONE) {
-                cancel_seen = true;
-                cancel_at = now;
-            }
-            continue;
-        }
-        if (i_out >= 0 && pfd[i_out].revents != 0)
-            drain_fd(&st, &st.out_fd, true);
-        if (i_err >= 0 && pfd[i_err].revents != 0)
-            drain_fd(&st, &st.err_fd, false);
-        if (i_cancel >= 0 && pfd[i_cancel].revents != 0) {
-            cancel_seen = true;
-            cancel_at = port_clock_now_ns() +
-                        (int64_t)spec->cancel_grace_ms * PORT_NS_PER_MS;
-        }
-        (void)i_pid;    /* the exit is checked at the top of the loop */
-    }
-
-    /* A descendant that left the group may still hold a pipe: stop
-     * waiting for it (drain_until), keep what arrived. */
-    close_fd(&st.out_fd);
-    close_fd(&st.err_fd);
-    line_emit(&st, true);           /* a last line without its '\n' */
-
-    /* Terminated, unless it finished successfully before the signal
-     * landed: then the work is done and that is what counts. */
-    bool succeeded = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if ((term == TERM_TIMEOUT || term == TERM_STOP) && !succeeded) {
-        result->outcome = term == TERM_TIMEOUT ? GIT_RUN_TIMED_OUT : GIT_RUN_STOPPED;
-        result->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-        result->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
-        return false;
-    }
-    if (WIFEXITED(status)) {
-        result->outcome = GIT_RUN_EXITED;
-        result->exit_status = WEXITSTATUS(status);
-        return result->exit_status == 0;
-    }
-    result->outcome = GIT_RUN_SIGNALED;
-    result->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    return false;
+    if (env == NULL)
+        return;
+    for (size_t i = 0; env[i] != NULL; i++)
+        free(env[i]);
+    free(env);
 }

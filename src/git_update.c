@@ -19,9 +19,9 @@
  * happens-before edge for everything the worker wrote).
  *
  * STOPPING.  git_update_cancel and the shutdown hook store a cause,
- * signal the worker to stop and write one byte to the job's wake pipe.
- * The byte is never read: the pipe stays readable, so every later
- * git_run sees the stop at once (git_run polls it beside git's pipes).
+ * signal the worker to stop and set the job's git_run_cancel_t.  It is
+ * never cleared, so every later git_run sees the stop at once (git_run
+ * waits on it beside git's pipes).
  * Between git commands the worker checks async_worker_should_stop.
  *
  * SHUTDOWN.  The hook stops the worker and joins it for at most
@@ -43,15 +43,10 @@
 #include "port/port_sync.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-extern char **environ;
 
 /* Progress messages buffered between two turns of the loop. */
 #define GIT_UPDATE_QUEUE_CAPACITY 64
@@ -80,7 +75,8 @@ typedef struct git_job {
     int64_t started_ns;
     async_runtime_t *runtime;   /* posting is thread-safe */
     async_queue_t *progress;    /* worker enqueues, main dequeues: MPMC-safe */
-    int wake[2];                /* stop doorbell: main writes [1], git_run polls [0] */
+    git_run_cancel_t cancel;    /* stop doorbell: main sets it, git_run waits on it
+                                   (set is thread-safe) */
 
     /* ---- the worker's while it runs; the main thread's after the join */
     char **envp;                /* NULL-terminated, one spare slot (ssh) */
@@ -458,7 +454,7 @@ static bool job_git(git_job_t *job, run_mode_t mode, size_t out_limit,
     memset(&spec, 0, sizeof spec);
     spec.argv = argv;
     spec.envp = job->envp;
-    spec.cancel_fd = job->wake[0];
+    spec.cancel = &job->cancel;
     spec.stdout_limit = out_limit;
     spec.pid_slot = &job->git_pid;
     if (mode == RUN_CRITICAL) {
@@ -529,24 +525,6 @@ static void summarize_stderr(const char *tail, char *buf, size_t size)
         snprintf(buf, size, "git gave no message");
 }
 
-/* A name for the signals that end processes (strsignal is not
-** thread-safe). */
-static const char *signal_name(int sig)
-{
-    switch (sig) {
-    case SIGKILL: return "SIGKILL";
-    case SIGTERM: return "SIGTERM";
-    case SIGINT:  return "SIGINT";
-    case SIGHUP:  return "SIGHUP";
-    case SIGQUIT: return "SIGQUIT";
-    case SIGABRT: return "SIGABRT";
-    case SIGSEGV: return "SIGSEGV";
-    case SIGBUS:  return "SIGBUS";
-    case SIGPIPE: return "SIGPIPE";
-    default:      return "a signal";
-    }
-}
-
 /*
 ** Turns a failed run of `what` into the result's status and reason.
 ** exit_status is the status for a non-zero exit (a git failure proper);
@@ -577,7 +555,7 @@ static git_update_status_t job_failure(git_job_t *job, git_update_result_t *r,
     }
     case GIT_RUN_SIGNALED:
         reason_set(r, "%s was killed by signal %d (%s)", what, gr->term_signal,
-                   signal_name(gr->term_signal));
+                   git_run_signal_name(gr->term_signal));
         return GIT_UPDATE_KILLED;
     case GIT_RUN_EXITED:
         break;
@@ -1027,9 +1005,7 @@ static void job_free(git_job_t *job)
     }
     if (job->progress != NULL)
         async_queue_destroy(job->progress);
-    for (int i = 0; i < 2; i++)
-        if (job->wake[i] >= 0)
-            close(job->wake[i]);
+    git_run_cancel_destroy(&job->cancel);
     git_update_result_free(job->result);
     port_mutex_destroy(&job->lock);
     free(job);
@@ -1073,7 +1049,8 @@ static bool env_name_is(const char *entry, const char *name)
 **   GIT_OPTIONAL_LOCKS=0   git status does not rewrite the index;
 **   TERM=dumb              progress lines without terminal escapes;
 ** and one spare slot for GIT_SSH_COMMAND (job_choose_ssh).  Main thread:
-** environ is read here, never on the worker.  The strings are copies.
+** the environment is read here, never on the worker.  The strings are
+** copies.
 */
 static char **build_env(bool *has_ssh)
 {
@@ -1086,26 +1063,34 @@ static char **build_env(bool *has_ssh)
         "GIT_OPTIONAL_LOCKS=0", "TERM=dumb"
     };
     const size_t n_added = sizeof added / sizeof added[0];
+    char **current = git_run_env_copy();
+    if (current == NULL)
+        return NULL;
     size_t count = 0;
-    while (environ != NULL && environ[count] != NULL)
+    while (current[count] != NULL)
         count++;
     char **env = calloc(count + n_added + 2, sizeof *env);
-    if (env == NULL)
+    if (env == NULL) {
+        git_run_env_free(current);
         return NULL;
+    }
     *has_ssh = false;
     size_t n = 0;
     for (size_t i = 0; i < count; i++) {
-        const char *e = environ[i];
+        char *e = current[i];
+        current[i] = NULL;              /* moved to env, or freed */
         bool skip = false;
         for (size_t k = 0; k < sizeof replaced / sizeof replaced[0]; k++)
             skip = skip || env_name_is(e, replaced[k]);
-        if (skip)
+        if (skip) {
+            free(e);
             continue;
+        }
         if (env_name_is(e, "GIT_SSH_COMMAND") || env_name_is(e, "GIT_SSH"))
             *has_ssh = true;
-        if ((env[n++] = strdup(e)) == NULL)
-            goto fail;
+        env[n++] = e;
     }
+    free(current);                      /* every string moved or freed */
     for (size_t k = 0; k < n_added; k++)
         if ((env[n++] = strdup(added[k])) == NULL)
             goto fail;
@@ -1127,7 +1112,6 @@ static git_job_t *job_create(const git_update_request_t *request)
         log_error("git update: out of memory");
         return NULL;
     }
-    job->wake[0] = job->wake[1] = -1;
     if (port_mutex_init(&job->lock) != 0) {
         free(job);
         log_error("git update: cannot create a mutex");
@@ -1159,17 +1143,9 @@ static git_job_t *job_create(const git_update_request_t *request)
         return NULL;
     }
     copy_field(job->result->requester, sizeof job->result->requester, job->requester);
-#ifdef HAVE_PIPE2
-    int rc = pipe2(job->wake, O_CLOEXEC | O_NONBLOCK);
-#else
-    int rc = pipe(job->wake);
-    for (int i = 0; rc == 0 && i < 2; i++)
-        if (fcntl(job->wake[i], F_SETFD, FD_CLOEXEC) != 0 ||
-            fcntl(job->wake[i], F_SETFL, O_NONBLOCK) != 0)
-            rc = -1;
-#endif
+    int rc = git_run_cancel_init(&job->cancel);
     if (rc != 0) {
-        log_error("git update: cannot create a pipe: %s", strerror(errno));
+        log_error("git update: cannot create the stop doorbell: %s", strerror(rc));
         job_free(job);
         return NULL;
     }
@@ -1186,9 +1162,7 @@ static void job_request_stop(git_job_t *job, stop_cause_t cause)
     atomic_compare_exchange_strong_explicit(&job->stop_cause, &expected, (int)cause,
                                             memory_order_release, memory_order_relaxed);
     async_worker_signal_stop(job->worker);
-    char byte = 's';
-    ssize_t n = write(job->wake[1], &byte, 1);  /* EAGAIN: already rung */
-    (void)n;
+    git_run_cancel_set(&job->cancel);
 }
 
 /* Main thread: passes queued progress messages to the requester. */

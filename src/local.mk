@@ -11,8 +11,16 @@ src_libdriver_a_SOURCES = \
 src_libdriver_a_CFLAGS = $(AM_CFLAGS) $(LIBTELNET_CFLAGS)
 # git update: the worker module and its process runner.
 src_libdriver_a_SOURCES += \
-	src/git_run.h src/git_run.c \
+	src/git_run.h src/git_run_output.h src/git_run.c \
 	src/git_update.h src/git_update.c
+# The OS side of the git process runner (git_run.h) and of the MCP stdio
+# transport (mcp_stdio.h).
+src_libdriver_a_SOURCES += src/mcp_stdio.h
+if PLATFORM_WIN32
+src_libdriver_a_SOURCES += src/git_run_win32.c src/mcp_stdio_win32.c
+else
+src_libdriver_a_SOURCES += src/git_run_posix.c src/mcp_stdio_posix.c
+endif
 
 DRIVER_LDADD = src/libdriver.a lib/lpc/liblpc.a lib/async/libasync.a lib/port/libport.a $(LIBTELNET_LIBS) -lm
 

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 static struct mcp_glue {
     int in_fd;                  /* from mcp_claim_stdio; -1 before */

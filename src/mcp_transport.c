@@ -2,13 +2,12 @@
  * mcp_transport.c - the MCP stdio transport's two workers (see
  * mcp_transport.h for the contract and the overflow policy).
  *
- * WAKING A WORKER.  Both workers sleep in poll(2) on their fd plus the
- * read end of a private wake pipe; mcp_transport_stop writes one byte to
- * it.  So a reader blocked on a silent client, or a writer blocked on a
- * client that stopped reading, still ends within the stop deadline, and
- * no fd is ever closed under a thread using it.  The writer only writes
- * after poll reported POLLOUT, and at most PIPE_BUF bytes at a time: POSIX
- * guarantees such a write to a pipe with room does not block.
+ * WAKING A WORKER.  The reads, writes and sleeps on the protocol fds are
+ * mcp_stdio.h's (one file per system): mcp_transport_stop interrupts them
+ * (mcp_stdio_stop_reader, _wake_writer, _abort_writer), so a reader
+ * blocked on a silent client, or a writer blocked on a client that
+ * stopped reading, still ends within the stop deadline, and no fd is ever
+ * closed under a thread using it.
  *
  * QUEUES.  In: capacity MCP_IN_QUEUE messages of one pointer each,
  * BLOCK_WRITER - a reader ahead of the main loop waits (stop wakes it).
@@ -25,17 +24,14 @@
  *  - output_failed: set once by the writer (release) after its last write
  *    attempt; read by the main thread (acquire) to refuse further sends.
  *  - drain_deadline_ms: INT64_MAX until stop stores the drain deadline
- *    (release, before ringing the wake pipe); the writer loads it
- *    (acquire) after every wake-up.
+ *    (release, before waking the writer); the writer loads it (acquire)
+ *    after every wake-up.
  *  - counters (inputs, written, ...): statistics, relaxed.
- *
- * POSIX only for now: poll, pipes and fcntl.  A Win32 transport would
- * replace the two worker bodies (overlapped reads on the console handles)
- * behind the same header.
  */
 #include <config.h>     /* autoconf's: the angle brackets skip src/config.h */
 #include "mcp_transport.h"
 #include "mcp_json.h"
+#include "mcp_stdio.h"
 #include "log.h"
 
 #include "async/async_queue.h"
@@ -44,22 +40,15 @@
 #include "port/port_clock.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define MCP_IN_QUEUE          256
 #define MCP_READ_CHUNK        (64 * 1024)
 #define MCP_DEFAULT_CAPACITY  4096
 #define MCP_DEFAULT_BUDGET    ((size_t)64 * 1024 * 1024)
-
-#ifndef PIPE_BUF
-#define PIPE_BUF 512
-#endif
 
 struct mcp_transport {
     mcp_transport_config_t cfg;
@@ -67,8 +56,7 @@ struct mcp_transport {
     async_queue_t *outq;         /* mcp_out_msg_t *, main -> writer */
     async_worker_t *reader;
     async_worker_t *writer;
-    int reader_wake[2];          /* [0] polled by the reader, [1] rung by stop */
-    int writer_wake[2];
+    mcp_stdio_t *io;             /* the fds; see mcp_stdio.h for who calls what */
     bool stopped;                /* main thread only */
     bool joined;                 /* stop joined both workers in time */
 
@@ -165,51 +153,6 @@ mcp_out_msg_t *mcp_out_msg_new(const json_t *msg, mcp_out_class_t cls)
 
 /* =============================================================== helpers */
 
-static int make_wake_pipe(int p[2])
-{
-#ifdef HAVE_PIPE2
-    return pipe2(p, O_CLOEXEC | O_NONBLOCK);
-#else
-    if (pipe(p) != 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        int fl = fcntl(p[i], F_GETFL);
-        int fdfl = fcntl(p[i], F_GETFD);
-        if (fl < 0 || fdfl < 0 || fcntl(p[i], F_SETFL, fl | O_NONBLOCK) != 0 ||
-            fcntl(p[i], F_SETFD, fdfl | FD_CLOEXEC) != 0) {
-            close(p[0]);
-            close(p[1]);
-            return -1;
-        }
-    }
-    return 0;
-#endif
-}
-
-static void close_pair(int p[2])
-{
-    for (int i = 0; i < 2; i++) {
-        if (p[i] >= 0)
-            close(p[i]);
-        p[i] = -1;
-    }
-}
-
-static void ring(int fd)
-{
-    unsigned char b = 1;
-    ssize_t rc;
-    do {
-        rc = write(fd, &b, 1);      /* EAGAIN: already rung, enough */
-    } while (rc < 0 && errno == EINTR);
-}
-
-static void drain_wake(int fd)
-{
-    unsigned char buf[64];
-    while (read(fd, buf, sizeof buf) > 0)
-        ;
-}
 
 /* ================================================================ reader */
 
@@ -334,33 +277,16 @@ static void *reader_proc(void *arg)
         goto eof;
     }
     while (!async_worker_should_stop(self)) {
-        struct pollfd pfd[2] = {
-            { .fd = t->cfg.in_fd, .events = POLLIN },
-            { .fd = t->reader_wake[0], .events = POLLIN },
-        };
-        int rc = poll(pfd, 2, -1);
-        if (rc < 0) {
-            if (errno == EINTR)
-                continue;
-            snprintf(why, sizeof why, "poll on the input failed: %s", strerror(errno));
-            break;
-        }
-        if (pfd[1].revents != 0) {
+        size_t n = 0;
+        mcp_io_status_t st = mcp_stdio_read(t->io, chunk, MCP_READ_CHUNK, &n,
+                                            why, sizeof why);
+        if (st == MCP_IO_STOPPED) {
             deliver_eof = false;        /* asked to stop: no EOF to report */
             break;
         }
-        if (pfd[0].revents == 0)
-            continue;
-        ssize_t n = read(t->cfg.in_fd, chunk, MCP_READ_CHUNK);
-        if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN)
-                continue;
-            snprintf(why, sizeof why, "read error on the input: %s", strerror(errno));
-            break;
-        }
-        if (n == 0)
-            break;
-        if (!reader_feed(t, &lb, chunk, (size_t)n)) {
+        if (st != MCP_IO_OK)
+            break;                      /* EOF, or FAILED with why */
+        if (!reader_feed(t, &lb, chunk, n)) {
             deliver_eof = false;        /* stopping (or out of memory) */
             break;
         }
@@ -382,8 +308,8 @@ eof:
 
 /* ================================================================ writer */
 
-/* Milliseconds poll may sleep before `deadline` (-1: no deadline). */
-static int poll_timeout(int64_t deadline_ms)
+/* Milliseconds to sleep before `deadline` (-1: no deadline). */
+static int sleep_timeout(int64_t deadline_ms)
 {
     if (deadline_ms == INT64_MAX)
         return -1;
@@ -399,72 +325,23 @@ static bool drain_expired(mcp_transport_t *t)
     return d != INT64_MAX && port_clock_now_ms() >= d;
 }
 
-typedef enum write_status { WRITE_OK, WRITE_FAILED, WRITE_ABANDONED } write_status_t;
-
 /* Waits until not_before (a gap the server asked for), stop-aware. */
-static write_status_t writer_wait_until(mcp_transport_t *t, int64_t not_before)
+static mcp_io_status_t writer_wait_until(mcp_transport_t *t, int64_t not_before)
 {
     for (;;) {
         if (drain_expired(t))
-            return WRITE_ABANDONED;
+            return MCP_IO_ABANDONED;
         int64_t now = port_clock_now_ms();
         if (now >= not_before)
-            return WRITE_OK;
+            return MCP_IO_OK;
         int64_t d = atomic_load_explicit(&t->drain_deadline_ms, memory_order_acquire);
-        int wait = (int)(not_before - now);
-        int cap = poll_timeout(d);
+        int64_t gap = not_before - now;
+        int wait = gap > INT_MAX ? INT_MAX : (int)gap;
+        int cap = sleep_timeout(d);
         if (cap >= 0 && cap < wait)
             wait = cap;
-        struct pollfd pfd = { .fd = t->writer_wake[0], .events = POLLIN };
-        if (poll(&pfd, 1, wait) > 0)
-            drain_wake(t->writer_wake[0]);
+        mcp_stdio_sleep(t->io, wait);
     }
-}
-
-/*
-** Writes all of buf to the protocol fd: poll for POLLOUT (and the wake
-** pipe), then at most PIPE_BUF bytes.  Gives up when the drain deadline
-** passes (WRITE_ABANDONED) or the fd fails (WRITE_FAILED, errno kept in
-** *err: EPIPE when the client closed its end).
-*/
-static write_status_t writer_write(mcp_transport_t *t, const char *buf,
-                                   size_t len, int *err)
-{
-    while (len > 0) {
-        struct pollfd pfd[2] = {
-            { .fd = t->cfg.out_fd, .events = POLLOUT },
-            { .fd = t->writer_wake[0], .events = POLLIN },
-        };
-        int64_t d = atomic_load_explicit(&t->drain_deadline_ms, memory_order_acquire);
-        int rc = poll(pfd, 2, poll_timeout(d));
-        if (rc < 0) {
-            if (errno == EINTR)
-                continue;
-            *err = errno;
-            return WRITE_FAILED;
-        }
-        if (pfd[1].revents != 0)
-            drain_wake(t->writer_wake[0]);
-        if (drain_expired(t))
-            return WRITE_ABANDONED;
-        if (pfd[0].revents & (POLLERR | POLLNVAL)) {
-            *err = EPIPE;
-            return WRITE_FAILED;
-        }
-        if (!(pfd[0].revents & (POLLOUT | POLLHUP)))
-            continue;
-        size_t n = len < PIPE_BUF ? len : PIPE_BUF;
-        ssize_t w = write(t->cfg.out_fd, buf, n);
-        if (w < 0) {
-            if (errno == EINTR || errno == EAGAIN)
-                continue;
-            *err = errno;
-            return WRITE_FAILED;
-        }
-        buf += w;
-        len -= (size_t)w;
-    }
-    return WRITE_OK;
 }
 
 static void writer_account(mcp_transport_t *t, const mcp_out_msg_t *m)
@@ -491,24 +368,24 @@ static void *writer_proc(void *arg)
             free(m);
             continue;
         }
-        write_status_t st = WRITE_OK;
-        int err = 0;
+        mcp_io_status_t st = MCP_IO_OK;
+        char why[192] = "";
         if (m->not_before_ms > 0)
             st = writer_wait_until(t, m->not_before_ms);
-        if (st == WRITE_OK)
-            st = writer_write(t, m->data, m->len, &err);
-        if (st == WRITE_OK) {
+        if (st == MCP_IO_OK)
+            st = mcp_stdio_write(t->io, m->data, m->len, why, sizeof why);
+        if (st == MCP_IO_OK) {
             atomic_fetch_add_explicit(&t->written, 1, memory_order_relaxed);
             atomic_fetch_add_explicit(&t->bytes_written, m->len, memory_order_relaxed);
-        } else if (st == WRITE_FAILED) {
+        } else if (st == MCP_IO_CLOSED || st == MCP_IO_FAILED) {
             dead = true;
             atomic_store_explicit(&t->output_failed, true, memory_order_release);
-            if (err == EPIPE)
+            if (st == MCP_IO_CLOSED)
                 log_info("mcp: the client closed its end of the protocol "
                          "stream (EPIPE): disconnecting");
             else
                 log_warn("mcp: writing to the client failed: %s; "
-                         "disconnecting", strerror(err));
+                         "disconnecting", why);
             async_runtime_post_completion(t->cfg.runtime, t->cfg.key,
                                           MCP_TRANSPORT_EVENT_OUTPUT_FAILED);
         } else {
@@ -537,8 +414,6 @@ mcp_transport_t *mcp_transport_start(const mcp_transport_config_t *cfg)
         t->cfg.out_budget = MCP_DEFAULT_BUDGET;
     if (t->cfg.max_line == 0)
         t->cfg.max_line = 10 * 1024 * 1024;
-    t->reader_wake[0] = t->reader_wake[1] = -1;
-    t->writer_wake[0] = t->writer_wake[1] = -1;
     atomic_init(&t->queued_count, 0);
     atomic_init(&t->queued_bytes, 0);
     atomic_init(&t->output_failed, false);
@@ -553,8 +428,10 @@ mcp_transport_t *mcp_transport_start(const mcp_transport_config_t *cfg)
      * thread, before the reader builds objects. */
     json_object_seed(0);
 
-    if (make_wake_pipe(t->reader_wake) != 0 || make_wake_pipe(t->writer_wake) != 0) {
-        log_error("mcp: cannot create the workers' wake pipes: %s", strerror(errno));
+    t->io = mcp_stdio_open(t->cfg.in_fd, t->cfg.out_fd, &t->drain_deadline_ms);
+    if (t->io == NULL) {
+        log_error("mcp: cannot set up the workers' input and output: %s",
+                  strerror(errno));
         goto fail;
     }
     t->inq = async_queue_create(MCP_IN_QUEUE, sizeof(mcp_input_t *),
@@ -586,8 +463,7 @@ fail:
         async_queue_destroy(t->inq);
     if (t->outq != NULL)
         async_queue_destroy(t->outq);
-    close_pair(t->reader_wake);
-    close_pair(t->writer_wake);
+    mcp_stdio_close(t->io, false);      /* the fds stay the caller's */
     free(t);
     return NULL;
 }
@@ -661,20 +537,23 @@ bool mcp_transport_stop(mcp_transport_t *t, int drain_ms)
     if (drain_ms < 0)
         drain_ms = 0;
 
-    /* Reader: stop flag, then the wake pipe (poll) - the flag also frees
+    /* Reader: stop flag, then interrupt its read - the flag also frees
      * it from a blocked enqueue.  The in-queue is closed after the join:
      * nothing the reader queued is lost before destroy frees it. */
     async_worker_signal_stop(t->reader);
-    ring(t->reader_wake[1]);
+    mcp_stdio_stop_reader(t->io);
     bool ok = join_worker(&t->reader, 1000, "MCP reader");
 
     /* Writer: deadline first (it reads it after waking), then close the
-     * queue so it drains and ends, then ring in case it sleeps in poll. */
+     * queue so it drains and ends, then wake it in case it sleeps.  A
+     * writer still in a blocked write at the deadline has it aborted. */
     atomic_store_explicit(&t->drain_deadline_ms,
                           port_clock_now_ms() + drain_ms, memory_order_release);
     async_queue_close(t->outq);
-    ring(t->writer_wake[1]);
-    ok = join_worker(&t->writer, drain_ms + 500, "MCP writer") && ok;
+    mcp_stdio_wake_writer(t->io);
+    if (t->writer != NULL && !async_worker_join(t->writer, drain_ms))
+        mcp_stdio_abort_writer(t->io);
+    ok = join_worker(&t->writer, 500, "MCP writer") && ok;
     t->joined = ok;
     return ok;
 }
@@ -695,12 +574,7 @@ void mcp_transport_destroy(mcp_transport_t *t)
             free(m);
         async_queue_destroy(t->inq);
         async_queue_destroy(t->outq);
-        close_pair(t->reader_wake);
-        close_pair(t->writer_wake);
-        if (t->cfg.in_fd >= 0)
-            close(t->cfg.in_fd);
-        if (t->cfg.out_fd >= 0)
-            close(t->cfg.out_fd);
+        mcp_stdio_close(t->io, true);   /* closes both fds */
         free(t);
     }
     /* else: a detached worker may still use t; it is left to the process
@@ -726,32 +600,5 @@ void mcp_transport_get_stats(mcp_transport_t *t, mcp_transport_stats_t *s)
 
 int mcp_transport_claim_stdio(int *in_fd, int *out_fd)
 {
-    fflush(stdout);
-    int in = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
-    if (in < 0)
-        return -1;
-    int out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-    if (out < 0) {
-        int e = errno;
-        close(in);
-        errno = e;
-        return -1;
-    }
-    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (devnull < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0 ||
-        dup2(devnull, STDIN_FILENO) < 0) {
-        int e = errno;
-        /* Put stdout back if it was moved: nothing changed for the caller. */
-        dup2(out, STDOUT_FILENO);
-        if (devnull >= 0)
-            close(devnull);
-        close(in);
-        close(out);
-        errno = e;
-        return -1;
-    }
-    close(devnull);
-    *in_fd = in;
-    *out_fd = out;
-    return 0;
+    return mcp_stdio_claim(in_fd, out_fd);
 }

@@ -20,7 +20,8 @@
  * in queue order, so messages never interleave.  A message may carry a
  * "not before" time (a gap after a progress notification, checklist I4);
  * the writer waits for it without blocking anyone else.  A write error
- * (EPIPE: the client went away) posts MCP_TRANSPORT_EVENT_OUTPUT_FAILED
+ * (EPIPE, or on Windows ERROR_NO_DATA / ERROR_BROKEN_PIPE: the client
+ * went away) posts MCP_TRANSPORT_EVENT_OUTPUT_FAILED
  * once; later messages are discarded.
  *
  * OVERFLOW POLICY (a client that stops reading must not block the game).
@@ -51,7 +52,11 @@
  *
  * THREADS.  mcp_transport_start, _send, _next_input, _stop, _destroy:
  * the main thread.  The workers touch only the queues, their fds, their
- * wake pipes and the atomics documented in mcp_transport.c.
+ * wake objects (mcp_stdio.h) and the atomics documented in
+ * mcp_transport.c.
+ *
+ * SYSTEMS.  The fds are POSIX descriptors, or on Windows C runtime fds
+ * (_dup, _pipe, _open_osfhandle) whose handles the workers use directly.
  */
 #ifndef NEOLITH_MCP_TRANSPORT_H
 #define NEOLITH_MCP_TRANSPORT_H
@@ -175,7 +180,9 @@ void mcp_transport_get_stats(mcp_transport_t *t, mcp_transport_stats_t *stats);
  * (*in_fd, *out_fd), then points fd 1 at stderr - so a stray printf can
  * never corrupt the protocol stream - and fd 0 at /dev/null - so no child
  * process (git) can read protocol bytes.  stdout's stdio buffer is flushed
- * first.  Returns 0, or -1 with errno (nothing changed).
+ * first.  On Windows the duplicates are not inheritable and in binary
+ * mode, fd 0 is NUL, and STD_OUTPUT_HANDLE / STD_INPUT_HANDLE follow fds
+ * 1 and 0.  Returns 0, or -1 with errno (nothing changed).
  */
 int mcp_transport_claim_stdio(int *in_fd, int *out_fd);
 

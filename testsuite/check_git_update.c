@@ -696,7 +696,7 @@ START_TEST(test_run_splits_stderr_at_cr_and_lf_and_keeps_stdout)
     spec.argv = argv;
     spec.envp = environ;
     spec.deadline_ns = PORT_DEADLINE_NEVER;
-    spec.cancel_fd = -1;
+    spec.cancel = NULL;
     spec.on_stderr_line = collect_line;
     spec.ctx = &l;
     spec.stdout_limit = 1024;
@@ -724,7 +724,7 @@ START_TEST(test_run_reports_exit_status_and_truncates_stdout)
     spec.argv = argv;
     spec.envp = environ;
     spec.deadline_ns = PORT_DEADLINE_NEVER;
-    spec.cancel_fd = -1;
+    spec.cancel = NULL;
     spec.stdout_limit = 4;
     git_run_result_t r;
     ck_assert(!git_run(&spec, &r));
@@ -745,7 +745,7 @@ START_TEST(test_run_missing_program_fails_with_enoent)
     spec.argv = argv;
     spec.envp = environ;
     spec.deadline_ns = PORT_DEADLINE_NEVER;
-    spec.cancel_fd = -1;
+    spec.cancel = NULL;
     spec.stdout_limit = 16;
     git_run_result_t r;
     int fds = count_fds();
@@ -771,7 +771,7 @@ START_TEST(test_run_deadline_kills_the_whole_group)
     spec.argv = argv;
     spec.envp = environ;
     spec.deadline_ns = port_deadline_after_ms(200);
-    spec.cancel_fd = -1;
+    spec.cancel = NULL;
     spec.on_stderr_line = collect_line;
     spec.ctx = &l;
     spec.stdout_limit = 16;
@@ -800,17 +800,20 @@ END_TEST
 
 START_TEST(test_run_cancel_fd_stops_at_once_or_before_start)
 {
-    int p[2];
-    ck_assert_int_eq(pipe(p), 0);
+    git_run_cancel_t cancel;
+    ck_assert_int_eq(git_run_cancel_init(&cancel), 0);
+    ck_assert(!git_run_cancel_is_set(&cancel));
     const char *argv[] = { "sleep", "1000", NULL };
     git_run_spec_t spec;
     memset(&spec, 0, sizeof spec);
     spec.argv = argv;
     spec.envp = environ;
     spec.deadline_ns = PORT_DEADLINE_NEVER;
-    spec.cancel_fd = p[0];
+    spec.cancel = &cancel;
     spec.stdout_limit = 16;
-    ck_assert_int_eq(write(p[1], "x", 1), 1);
+    git_run_cancel_set(&cancel);
+    git_run_cancel_set(&cancel);                    /* twice is harmless */
+    ck_assert(git_run_cancel_is_set(&cancel));
     git_run_result_t r;
     ck_assert(!git_run(&spec, &r));
     ck_assert_int_eq(r.outcome, GIT_RUN_STOPPED);
@@ -822,8 +825,8 @@ START_TEST(test_run_cancel_fd_stops_at_once_or_before_start)
     ck_assert_int_eq(r.outcome, GIT_RUN_STOPPED);
     ck_assert_int_eq(r.term_signal, SIGTERM);
     git_run_result_free(&r);
-    close(p[0]);
-    close(p[1]);
+    git_run_cancel_destroy(&cancel);
+    git_run_cancel_destroy(&cancel);                /* twice is safe */
 }
 END_TEST
 
