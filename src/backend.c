@@ -40,15 +40,11 @@
  * the next turn, so a callback re-arming itself with delay 0 cannot keep
  * the loop in one turn forever.
  *
- * SIGNALS.  The SIGINT/SIGTERM handler stores the signal number in a
- * volatile sig_atomic_t and writes one byte to a non-blocking,
- * close-on-exec self-pipe; the read end is an ordinary watcher, so the
- * signal is handled on the loop thread, between two events, like any
- * other input.  (The runtime absorbs EINTR, so without the pipe a signal
- * would not end the wait.)  A write to a full pipe is simply dropped: one
- * byte already pending is enough to wake the loop.  SIGPIPE is ignored,
- * so a write to a reset connection fails with EPIPE instead of killing
- * the driver.  Worker threads start with all signals blocked (lib/port).
+ * SIGNALS.  os_signals.h turns the OS's stop requests (SIGINT/SIGTERM
+ * through a self-pipe watcher on POSIX; Ctrl-C, Ctrl-Break and console
+ * close through a BACKEND_KEY_SIGNAL completion on Windows) into a call
+ * on the loop thread, between two events, like any other input; that
+ * call requests an orderly shutdown with status 0.
  *
  * SHUTDOWN (after the turn in which it was requested): stop listening,
  * run the shutdown hooks last-registered first, flush and close every
@@ -62,14 +58,13 @@
 #include "backend.h"
 #include "comm.h"
 #include "log.h"
+#include "net.h"
+#include "os_signals.h"
 #include "port/port_clock.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Events taken from the runtime per turn.  More ready sockets simply wait
  * for the next turn (the runtime is level-triggered). */
@@ -130,182 +125,25 @@ static struct backend_state {
     bool shutdown_requested;
     int exit_status;
     bool running;
-
-    /* Signal self-pipe: [0] read end (watched), [1] write end (handler). */
-    int signal_pipe[2];
-    backend_watcher_t signal_watcher;
-    bool handlers_installed;
-    struct sigaction old_sigint;
-    struct sigaction old_sigterm;
-    struct sigaction old_sigpipe;
+    bool signals_installed;    /* os_signals_install succeeded */
 
     backend_stats_t stats;
-} be = { .signal_pipe = { -1, -1 } };
-
-/* Written by the signal handler, read by the loop.  sig_atomic_t: the
- * only type a handler may portably store to.  The handler reads
- * be_signal_fd, so it is published before the handlers are installed and
- * withdrawn after they are restored. */
-static volatile sig_atomic_t be_signal_received;
-static volatile sig_atomic_t be_signal_fd = -1;
+} be;
 
 /* ================================================================ signals */
 
-/*
-** The SIGINT/SIGTERM handler: async-signal-safe only.  Records the signal
-** and rings the self-pipe.  errno is preserved for the code it
-** interrupted.
-*/
-static void backend_on_signal(int signo)
+/* os_signals' report, on the loop thread: a stop request from the OS is
+ * an orderly shutdown with exit status 0. */
+static void backend_on_stop_request(const char *what)
 {
-    int saved_errno = errno;
-    be_signal_received = signo;
-    int fd = be_signal_fd;
-    if (fd >= 0) {
-        unsigned char byte = (unsigned char)signo;
-        ssize_t rc = write(fd, &byte, 1);  /* EAGAIN: already rung */
-        (void)rc;
-    }
-    errno = saved_errno;
-}
-
-static const char *backend_signal_name(int signo)
-{
-    switch (signo) {
-    case SIGINT:  return "SIGINT";
-    case SIGTERM: return "SIGTERM";
-    default:      return "a signal";
-    }
-}
-
-/*
-** Watcher of the self-pipe's read end: drains it, then turns the recorded
-** signal into a shutdown request (exit status 0).
-*/
-static void backend_on_signal_pipe(async_socket_t fd, unsigned events, void *ctx)
-{
-    (void)events;
-    (void)ctx;
-    unsigned char buf[64];
-    int last = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n > 0) {
-            last = buf[n - 1];
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        break;  /* EAGAIN: drained (EOF cannot happen: we hold the write end) */
-    }
-    int signo = be_signal_received;
-    if (signo == 0)
-        signo = last;
-    if (signo == 0)
-        return;
-    log_info("backend: received %s, shutting down", backend_signal_name(signo));
+    log_info("backend: received %s, shutting down", what);
     backend_request_shutdown(0);
-}
-
-#ifndef HAVE_PIPE2
-static int backend_set_fd_flags(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-        return -1;
-    int fdfl = fcntl(fd, F_GETFD);
-    if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0)
-        return -1;
-    return 0;
-}
-#endif
-
-/*
-** Creates the self-pipe, watches its read end and installs the handlers
-** (SIGINT, SIGTERM -> backend_on_signal; SIGPIPE ignored), keeping the
-** old dispositions for backend_destroy.  No SA_RESTART: the runtime
-** absorbs EINTR itself, and other blocking calls should see it.
-*/
-static int backend_install_signals(void)
-{
-#ifdef HAVE_PIPE2
-    if (pipe2(be.signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-        log_error("backend: cannot create the signal pipe: %s", strerror(errno));
-        return -1;
-    }
-#else
-    /* Without pipe2 the flags follow in a second step; backend_init runs
-     * before the driver starts threads, so nothing forks in between. */
-    if (pipe(be.signal_pipe) != 0) {
-        log_error("backend: cannot create the signal pipe: %s", strerror(errno));
-        return -1;
-    }
-    if (backend_set_fd_flags(be.signal_pipe[0]) != 0 ||
-        backend_set_fd_flags(be.signal_pipe[1]) != 0) {
-        log_error("backend: cannot configure the signal pipe: %s", strerror(errno));
-        return -1;
-    }
-#endif
-    if (backend_watch(&be.signal_watcher, be.signal_pipe[0], ASYNC_EVENT_READ,
-                      backend_on_signal_pipe, NULL) != 0) {
-        log_error("backend: cannot watch the signal pipe: %s", strerror(errno));
-        return -1;
-    }
-
-    be_signal_received = 0;
-    be_signal_fd = be.signal_pipe[1];
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = backend_on_signal;
-    sigemptyset(&sa.sa_mask);
-    /* Block the other shutdown signal while one handler runs: harmless,
-     * and keeps the two stores in the handler from interleaving. */
-    sigaddset(&sa.sa_mask, SIGINT);
-    sigaddset(&sa.sa_mask, SIGTERM);
-    sa.sa_flags = 0;
-
-    struct sigaction ign;
-    memset(&ign, 0, sizeof(ign));
-    ign.sa_handler = SIG_IGN;
-    sigemptyset(&ign.sa_mask);
-
-    if (sigaction(SIGINT, &sa, &be.old_sigint) != 0 ||
-        sigaction(SIGTERM, &sa, &be.old_sigterm) != 0 ||
-        sigaction(SIGPIPE, &ign, &be.old_sigpipe) != 0) {
-        log_error("backend: cannot install signal handlers: %s", strerror(errno));
-        return -1;
-    }
-    be.handlers_installed = true;
-    return 0;
-}
-
-/*
-** Puts the dispositions found at init back, then closes the self-pipe
-** (in that order: the handler never sees a closed fd).
-*/
-static void backend_remove_signals(void)
-{
-    if (be.handlers_installed) {
-        sigaction(SIGINT, &be.old_sigint, NULL);
-        sigaction(SIGTERM, &be.old_sigterm, NULL);
-        sigaction(SIGPIPE, &be.old_sigpipe, NULL);
-        be.handlers_installed = false;
-    }
-    be_signal_fd = -1;
-    if (be.signal_watcher.fn != NULL)
-        backend_unwatch(&be.signal_watcher);
-    for (int i = 0; i < 2; i++) {
-        if (be.signal_pipe[i] >= 0)
-            close(be.signal_pipe[i]);
-        be.signal_pipe[i] = -1;
-    }
 }
 
 /* ============================================================== lifecycle */
 
 /*
-** Creates the runtime and the signal pipe, installs the handlers.
+** Creates the runtime, installs the stop-request handlers (os_signals).
 ** Returns 0, or -1 after logging why (everything undone).
 */
 int backend_init(void)
@@ -315,8 +153,6 @@ int backend_init(void)
         return -1;
     }
     memset(&be, 0, sizeof(be));
-    be.signal_pipe[0] = be.signal_pipe[1] = -1;
-    be.signal_watcher.fd = -1;
 
     be.runtime = async_runtime_init();
     if (be.runtime == NULL) {
@@ -324,10 +160,11 @@ int backend_init(void)
         return -1;
     }
     be.initialised = true;
-    if (backend_install_signals() != 0) {
+    if (os_signals_install(backend_on_stop_request) != 0) {
         backend_destroy();
         return -1;
     }
+    be.signals_installed = true;
     log_debug("backend: %s runtime ready", async_runtime_backend_name());
     return 0;
 }
@@ -441,8 +278,8 @@ void backend_unwatch(backend_watcher_t *w)
         return;
     if (be.runtime != NULL &&
         async_runtime_remove_socket(be.runtime, w->fd) != 0 && errno != ENOENT)
-        log_warn("backend: cannot stop watching fd %d: %s", (int)w->fd,
-                 strerror(errno));
+        log_warn("backend: cannot stop watching fd %lld: %s",
+                 net_socket_number(w->fd), net_strerror(errno));
     for (int i = be.batch_next; i < be.batch_count; i++) {
         io_event_t *e = &be.events[i];
         if (!(e->event_type & ASYNC_EVENT_COMPLETION) &&
@@ -452,11 +289,7 @@ void backend_unwatch(backend_watcher_t *w)
     w->fn = NULL;
     w->ctx = NULL;
     w->events = 0;
-#ifdef _WIN32
-    w->fd = INVALID_SOCKET;
-#else
-    w->fd = -1;
-#endif
+    w->fd = NET_NO_SOCKET;
 }
 
 /* ================================================================= timers */
@@ -728,8 +561,9 @@ static struct timeval ns_to_timeval(int64_t ns)
 {
     struct timeval tv;
     int64_t us = ns / PORT_NS_PER_US + (ns % PORT_NS_PER_US != 0);
-    tv.tv_sec = (time_t)(us / 1000000);
-    tv.tv_usec = (suseconds_t)(us % 1000000);
+    /* no casts: tv_sec and tv_usec differ in type between OSes */
+    tv.tv_sec = us / 1000000;
+    tv.tv_usec = us % 1000000;
     return tv;
 }
 
@@ -802,8 +636,8 @@ int backend_run(void)
 }
 
 /*
-** Frees timers, hooks and keys, closes the self-pipe, restores the signal
-** dispositions and destroys the runtime.  Workers posting to the runtime
+** Frees timers, hooks and keys, removes the stop-request handlers
+** (os_signals_remove) and destroys the runtime.  Workers posting to the runtime
 ** must have been joined (the shutdown hooks do that).  Timer handles are
 ** invalid afterwards.  Safe to call twice.
 */
@@ -811,7 +645,10 @@ void backend_destroy(void)
 {
     if (!be.initialised)
         return;
-    backend_remove_signals();
+    if (be.signals_installed) {
+        os_signals_remove();
+        be.signals_installed = false;
+    }
     for (size_t i = 0; i < be.heap_count; i++)
         free(be.heap[i]);
     free(be.heap);

@@ -13,10 +13,10 @@
  * After dispatching, each turn gives every connection with queued input
  * one command (comm_process_input), then flushes output (comm_flush).
  *
- * Signals: SIGINT/SIGTERM handlers only record the signal and write one
- * byte to a self-pipe the loop watches; the loop then shuts down in order
- * (see backend_run).  SIGPIPE is ignored.  Worker threads start with all
- * signals blocked (lib/port), so the handlers run on the main thread.
+ * Stop requests from the OS (SIGINT/SIGTERM on POSIX; Ctrl-C, Ctrl-Break,
+ * console close on Windows) reach the loop thread through os_signals.h;
+ * the loop then shuts down in order (see backend_run).  SIGPIPE is
+ * ignored on POSIX.
  *
  * Everything here is main-thread only, except where a comment says
  * otherwise.
@@ -31,8 +31,8 @@
 
 /* ---- lifecycle ----------------------------------------------------- */
 
-/* Creates the runtime, the signal self-pipe and installs the signal
- * handlers.  Returns 0, or -1 after logging why. */
+/* Creates the runtime and installs the stop-request handlers
+ * (os_signals.h).  Returns 0, or -1 after logging why. */
 int  backend_init(void);
 
 /* Runs the loop until a shutdown is requested, then performs it:
@@ -45,7 +45,7 @@ int  backend_init(void);
 int  backend_run(void);
 
 /* Asks the loop to shut down after the current turn, with exit status
- * `status`.  Main thread (signals go through the self-pipe). */
+ * `status`.  Main thread (OS stop requests arrive through os_signals.h). */
 void backend_request_shutdown(int status);
 bool backend_shutdown_requested(void);
 
@@ -66,6 +66,7 @@ enum {
     BACKEND_KEY_MCP       = 2,
     BACKEND_KEY_GIT       = 3,
     BACKEND_KEY_GIT_DONE  = 4,
+    BACKEND_KEY_SIGNAL    = 5,   /* os_signals_win32.c: a console event */
     BACKEND_KEY_FIRST_FREE = 16,
     BACKEND_KEY_LIMIT     = 64   /* valid keys: 1 .. BACKEND_KEY_LIMIT - 1 */
 };

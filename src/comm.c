@@ -59,27 +59,16 @@
 
 #include "backend.h"
 #include "log.h"
+#include "net.h"
 #include "telnet.h"
 #include "port/port_clock.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#ifndef MSG_NOSIGNAL
-#define MSG_NOSIGNAL 0      /* SIGPIPE is ignored by the backend anyway */
-#endif
 
 /* One recv per readiness event, at most this much. */
 #define COMM_READ_CHUNK          16384
@@ -115,7 +104,7 @@ typedef uint32_t inq_len_t;
 
 struct comm_conn {
     backend_watcher_t watcher;     /* registered while state != CONN_CLOSED */
-    int fd;
+    async_socket_t fd;             /* NET_NO_SOCKET once closed */
     conn_state_t state;
     unsigned interest;             /* ASYNC_EVENT_* we asked the backend for */
     telnet_session_t *telnet;      /* owned */
@@ -159,7 +148,7 @@ struct comm_conn {
 
 typedef struct comm_listener {
     backend_watcher_t watcher;
-    int fd;
+    async_socket_t fd;
     char label[COMM_LABEL_MAX];
 } comm_listener_t;
 
@@ -175,7 +164,7 @@ static struct comm_state {
 
     comm_listener_t listeners[COMM_MAX_LISTENERS];
     size_t listener_count;
-    int spare_fd;                  /* released when accept hits EMFILE */
+    int spare_fd;                  /* net_reserve_take(): released when accept hits EMFILE */
 
     comm_conn_t *all_head;
     size_t conn_count;             /* connections not yet torn down */
@@ -192,19 +181,6 @@ static char comm_read_buffer[COMM_READ_CHUNK];
 static void conn_teardown(comm_conn_t *c, const char *reason);
 
 /* ================================================================ helpers */
-
-#if !defined(HAVE_ACCEPT4) || !defined(SOCK_CLOEXEC)
-static int set_nonblock_cloexec(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-        return -1;
-    int fdfl = fcntl(fd, F_GETFD);
-    if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0)
-        return -1;
-    return 0;
-}
-#endif
 
 /* Numeric host and port of a socket address; IPv4-mapped IPv6 addresses
  * are shown as plain IPv4. */
@@ -360,7 +336,7 @@ static void conn_update_interest(comm_conn_t *c)
         return;
     if (backend_watch_modify(&c->watcher, want) != 0) {
         log_warn("comm: %s: cannot change socket interest: %s", c->label,
-                 strerror(errno));
+                 net_strerror(errno));
         return;
     }
     c->interest = want;
@@ -433,7 +409,7 @@ static void conn_output_append(comm_conn_t *c, const char *data, size_t len)
 static bool conn_send(comm_conn_t *c)
 {
     if (c->out_len > 0) {
-        ssize_t n = send(c->fd, c->out + c->out_head, c->out_len, MSG_NOSIGNAL);
+        long n = net_send(c->fd, c->out + c->out_head, c->out_len);
         if (n > 0) {
             c->out_head += (size_t)n;
             c->out_len -= (size_t)n;
@@ -447,7 +423,7 @@ static bool conn_send(comm_conn_t *c)
             }
         } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
                    errno != EINTR && errno != ENOBUFS) {
-            conn_teardown(c, strerror(errno));
+            conn_teardown(c, net_strerror(errno));
             return false;
         }
     }
@@ -488,11 +464,11 @@ static void conn_teardown(comm_conn_t *c, const char *reason)
      * the last output ("bye").  Discard what is queued first, bounded:
      * a client still sending after we close gets its RST anyway. */
     for (int i = 0; i < COMM_CLOSE_DRAIN_READS; i++) {
-        if (recv(c->fd, comm_read_buffer, sizeof comm_read_buffer, MSG_DONTWAIT) <= 0)
-            break;
+        if (net_recv(c->fd, comm_read_buffer, sizeof comm_read_buffer) <= 0)
+            break;              /* the socket is non-blocking: never waits */
     }
-    close(c->fd);
-    c->fd = -1;
+    net_close(c->fd);
+    c->fd = NET_NO_SOCKET;
     c->interest = 0;
     log_info("comm: disconnect %s: %s (%zu connections)", c->label, reason,
              cs.conn_count);
@@ -613,7 +589,7 @@ static void conn_read(comm_conn_t *c, unsigned events)
     if (c->read_paused && !(events & ASYNC_EVENT_ERROR))
         return;
 
-    ssize_t n = recv(c->fd, comm_read_buffer, sizeof comm_read_buffer, 0);
+    long n = net_recv(c->fd, comm_read_buffer, sizeof comm_read_buffer);
     if (n > 0) {
         telnet_session_feed(c->telnet, comm_read_buffer, (size_t)n);
         return;
@@ -630,7 +606,7 @@ static void conn_read(comm_conn_t *c, unsigned events)
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         return;
-    conn_teardown(c, strerror(errno));
+    conn_teardown(c, net_strerror(errno));
 }
 
 /* The backend's callback for a connection socket. */
@@ -656,16 +632,16 @@ static void conn_io(async_socket_t fd, unsigned events, void *ctx)
 
 /* Tells a client we cannot take it, and closes.  Best effort: one
  * non-blocking send into an empty socket buffer. */
-static void refuse_connection(int fd, const char *label, const char *message)
+static void refuse_connection(async_socket_t fd, const char *label, const char *message)
 {
-    ssize_t rc = send(fd, message, strlen(message), MSG_NOSIGNAL);
+    long rc = net_send(fd, message, strlen(message));
     (void)rc;
-    shutdown(fd, SHUT_WR);
-    close(fd);
+    net_shutdown_write(fd);
+    net_close(fd);
     log_info("comm: refused %s: %s", label, message);
 }
 
-static void comm_accept_fd(int fd, const struct sockaddr *sa)
+static void comm_accept_fd(async_socket_t fd, const struct sockaddr *sa)
 {
     char host[COMM_ADDR_MAX];
     int port;
@@ -681,10 +657,6 @@ static void comm_accept_fd(int fd, const struct sockaddr *sa)
         refuse_connection(fd, label, msg);
         return;
     }
-
-    int one = 1;
-    /* Fails with EOPNOTSUPP for non-TCP sockets; nothing to do then. */
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
     comm_conn_t *c = calloc(1, sizeof *c);
     if (c == NULL) {
@@ -711,15 +683,16 @@ static void comm_accept_fd(int fd, const struct sockaddr *sa)
         return;
     }
     if (backend_watch(&c->watcher, fd, ASYNC_EVENT_READ, conn_io, c) != 0) {
-        log_error("comm: cannot watch %s: %s", label, strerror(errno));
+        log_error("comm: cannot watch %s: %s", label, net_strerror(errno));
         telnet_session_destroy(c->telnet);
         free(c);
-        close(fd);
+        net_close(fd);
         return;
     }
     c->interest = ASYNC_EVENT_READ;
     all_insert(c);
-    log_info("comm: connect %s (fd %d, %zu connections)", c->label, fd, cs.conn_count);
+    log_info("comm: connect %s (fd %lld, %zu connections)", c->label,
+             net_socket_number(fd), cs.conn_count);
 
     /* Negotiation and the welcome the application writes leave together
      * in this turn's flush. */
@@ -730,17 +703,18 @@ static void comm_accept_fd(int fd, const struct sockaddr *sa)
 
 /* Out of file descriptors: free the spare one, accept the waiting client
  * with it, tell it why and close it, then take the spare back. */
-static void accept_with_spare_fd(int listen_fd)
+static void accept_with_spare_fd(async_socket_t listen_fd)
 {
     if (cs.spare_fd < 0)
         return;
-    close(cs.spare_fd);
+    net_reserve_release(cs.spare_fd);
     cs.spare_fd = -1;
-    int fd = accept(listen_fd, NULL, NULL);
-    if (fd >= 0)
+    struct sockaddr_storage ss;
+    async_socket_t fd = net_accept(listen_fd, &ss);
+    if (fd != NET_NO_SOCKET)
         refuse_connection(fd, "a client", "Sorry, the server is out of resources. "
                           "Please try again later.\r\n");
-    cs.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    cs.spare_fd = net_reserve_take();
 }
 
 static void listener_io(async_socket_t listen_fd, unsigned events, void *ctx)
@@ -749,20 +723,8 @@ static void listener_io(async_socket_t listen_fd, unsigned events, void *ctx)
     comm_listener_t *l = ctx;
     for (int i = 0; i < COMM_ACCEPTS_PER_EVENT; i++) {
         struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-#ifdef HAVE_ACCEPT4
-        int fd = accept4(listen_fd, (struct sockaddr *)&ss, &sl,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
-#else
-        int fd = accept(listen_fd, (struct sockaddr *)&ss, &sl);
-        if (fd >= 0 && set_nonblock_cloexec(fd) != 0) {
-            log_error("comm: %s: cannot configure an accepted socket: %s",
-                      l->label, strerror(errno));
-            close(fd);
-            continue;
-        }
-#endif
-        if (fd >= 0) {
+        async_socket_t fd = net_accept(listen_fd, &ss);
+        if (fd != NET_NO_SOCKET) {
             comm_accept_fd(fd, (struct sockaddr *)&ss);
             continue;
         }
@@ -773,8 +735,7 @@ static void listener_io(async_socket_t listen_fd, unsigned events, void *ctx)
 #endif
             return;
         case EINTR:
-        case ECONNABORTED:
-        case EPROTO:
+        case ECONNABORTED:          /* net_accept folds EPROTO in here */
             continue;           /* that client gave up; try the next */
         case EMFILE:
         case ENFILE:
@@ -783,7 +744,7 @@ static void listener_io(async_socket_t listen_fd, unsigned events, void *ctx)
             accept_with_spare_fd(listen_fd);
             return;
         default:
-            log_error("comm: %s: accept failed: %s", l->label, strerror(errno));
+            log_error("comm: %s: accept failed: %s", l->label, net_strerror(errno));
             return;
         }
     }
@@ -799,27 +760,9 @@ static int listener_open(const struct addrinfo *ai)
         errno = EMFILE;
         return -1;
     }
-    int type = ai->ai_socktype;
-#ifdef SOCK_CLOEXEC
-    type |= SOCK_NONBLOCK | SOCK_CLOEXEC;
-#endif
-    int fd = socket(ai->ai_family, type, ai->ai_protocol);
-    if (fd < 0)
+    async_socket_t fd = net_listen(ai, COMM_LISTEN_BACKLOG);
+    if (fd == NET_NO_SOCKET)
         return -1;
-    int one = 1;
-#ifndef SOCK_CLOEXEC
-    if (set_nonblock_cloexec(fd) != 0)
-        goto fail;
-#endif
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
-        goto fail;
-    if (ai->ai_family == AF_INET6 &&
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0)
-        goto fail;
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0)
-        goto fail;
-    if (listen(fd, COMM_LISTEN_BACKLOG) != 0)
-        goto fail;
 
     comm_listener_t *l = &cs.listeners[cs.listener_count];
     char host[COMM_ADDR_MAX];
@@ -835,7 +778,7 @@ static int listener_open(const struct addrinfo *ai)
 
 fail:;
     int saved = errno;
-    close(fd);
+    net_close(fd);
     errno = saved;
     return -1;
 }
@@ -868,11 +811,11 @@ static int listeners_open(const char *address, int port)
             if (any[i].family == AF_INET6 &&
                 (rc != 0 || saved == EAFNOSUPPORT || saved == EADDRNOTAVAIL)) {
                 log_warn("comm: no IPv6 listener on port %d (%s); IPv4 only",
-                         port, rc != 0 ? gai_strerror(rc) : strerror(saved));
+                         port, rc != 0 ? gai_strerror(rc) : net_strerror(saved));
                 continue;
             }
             log_error("comm: cannot listen on %s port %d: %s", any[i].wildcard, port,
-                      rc != 0 ? gai_strerror(rc) : strerror(saved));
+                      rc != 0 ? gai_strerror(rc) : net_strerror(saved));
             return -1;
         }
         return 0;
@@ -892,7 +835,7 @@ static int listeners_open(const char *address, int port)
     for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
         if (listener_open(ai) != 0) {
             log_error("comm: cannot listen on %s port %d: %s", address, port,
-                      strerror(errno));
+                      net_strerror(errno));
             freeaddrinfo(res);
             return -1;
         }
@@ -928,16 +871,20 @@ int comm_init(const driver_config_t *cfg, const comm_handler_t *handler)
     cs.input_pause_bytes = COMM_INPUT_PAUSE_BYTES;
     if (cs.input_pause_bytes < 4 * cs.max_input_line)
         cs.input_pause_bytes = 4 * cs.max_input_line;
+    if (net_startup() != 0) {
+        log_error("comm: cannot start the socket library: %s", net_strerror(errno));
+        return -1;
+    }
     cs.initialised = true;
 
-    cs.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    cs.spare_fd = net_reserve_take();
 
     if (cfg->port > 0 && listeners_open(cfg->bind_address, cfg->port) != 0) {
         comm_stop_listening();
-        if (cs.spare_fd >= 0)
-            close(cs.spare_fd);
+        net_reserve_release(cs.spare_fd);
         cs.spare_fd = -1;
         cs.initialised = false;
+        net_cleanup();
         return -1;
     }
     return 0;
@@ -953,8 +900,8 @@ void comm_stop_listening(void)
     for (size_t i = 0; i < cs.listener_count; i++) {
         comm_listener_t *l = &cs.listeners[i];
         backend_unwatch(&l->watcher);
-        close(l->fd);
-        l->fd = -1;
+        net_close(l->fd);
+        l->fd = NET_NO_SOCKET;
         log_info("comm: stopped listening on %s", l->label);
     }
     cs.listener_count = 0;
@@ -1052,20 +999,20 @@ void comm_shutdown(int deadline_ms)
     comm_flush();
 
     int64_t deadline = port_deadline_after_ms(deadline_ms > 0 ? deadline_ms : 0);
-    struct pollfd *pfds = NULL;
+    async_socket_t *socks = NULL;
+    unsigned char *state = NULL;
     comm_conn_t **conns = NULL;
     if (cs.conn_count > 0) {
-        pfds = calloc(cs.conn_count, sizeof *pfds);
+        socks = calloc(cs.conn_count, sizeof *socks);
+        state = calloc(cs.conn_count, sizeof *state);
         conns = calloc(cs.conn_count, sizeof *conns);
     }
-    while (pfds != NULL && conns != NULL) {
-        nfds_t n = 0;
+    while (socks != NULL && state != NULL && conns != NULL) {
+        size_t n = 0;
         for (comm_conn_t *c = cs.all_head; c != NULL; c = c->all_next) {
             if (c->overflowed || c->out_len == 0)
                 continue;
-            pfds[n].fd = c->fd;
-            pfds[n].events = POLLOUT;
-            pfds[n].revents = 0;
+            socks[n] = c->fd;
             conns[n++] = c;
         }
         if (n == 0)
@@ -1073,21 +1020,21 @@ void comm_shutdown(int deadline_ms)
         int64_t left = port_deadline_remaining_ms_ceil(deadline);
         if (left <= 0)
             break;
-        int rc = poll(pfds, n, left > INT32_MAX ? INT32_MAX : (int)left);
-        if (rc < 0 && errno != EINTR)
+        int rc = net_wait_writable(socks, state, n,
+                                   left > INT32_MAX ? INT32_MAX : (int)left);
+        if (rc < 0)
             break;
-        if (rc == 0)
-            break;
-        for (nfds_t i = 0; i < n; i++) {
-            if (pfds[i].revents == 0)
-                continue;
-            if (pfds[i].revents & POLLOUT)
+        /* rc 0: timed out (the deadline check above ends the loop) or
+         * interrupted (try again with the time left). */
+        for (size_t i = 0; i < n; i++) {
+            if (state[i] == 1)
                 conn_send(conns[i]);
-            else
+            else if (state[i] == 2)
                 conn_teardown(conns[i], "connection lost during shutdown");
         }
     }
-    free(pfds);
+    free(socks);
+    free(state);
     free(conns);
 
     while (cs.all_head != NULL)
@@ -1097,10 +1044,10 @@ void comm_shutdown(int deadline_ms)
     cs.dirty_head = cs.dirty_tail = NULL;
     cs.doomed_head = cs.doomed_tail = NULL;
     zombies_free();
-    if (cs.spare_fd >= 0)
-        close(cs.spare_fd);
+    net_reserve_release(cs.spare_fd);
     cs.spare_fd = -1;
     cs.initialised = false;
+    net_cleanup();
 }
 
 /* ========================================================== per connection */

@@ -27,6 +27,7 @@
 #define NEOLITH_COMM_H
 
 #include "config.h"
+#include "log.h"        /* LOG_PRINTF_FORMAT */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -76,7 +77,7 @@ void comm_flush(void);            /* write buffered output */
 bool comm_write(comm_conn_t *conn, const char *data, size_t len);
 bool comm_printf(comm_conn_t *conn, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(LOG_PRINTF_FORMAT, 2, 3)))
 #endif
     ;
 

@@ -20,6 +20,9 @@
  */
 #include <config.h>     /* autoconf's: the angle brackets skip src/config.h */
 #include "config.h"     /* src/config.h: the driver configuration */
+#include "log.h"        /* LOG_PRINTF_FORMAT */
+#include "net.h"        /* inet_pton */
+#include "os_fs.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -31,12 +34,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#ifdef _WIN32
-#include <ws2tcpip.h>
-#else
-#include <arpa/inet.h>
-#include <unistd.h>
-#endif
+/* Room for the real and absolute paths built here (PATH_MAX is only 260
+ * on Windows). */
+#define CONFIG_PATH_MAX 4096
 
 /* A config file is a few dozen lines; a megabyte is something else. */
 #define CONFIG_MAX_FILE_SIZE (1024 * 1024)
@@ -140,7 +140,7 @@ typedef struct parse_ctx {
 
 static int fail(parse_ctx_t *pc, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(LOG_PRINTF_FORMAT, 2, 3)))
 #endif
     ;
 
@@ -168,30 +168,39 @@ static int fail(parse_ctx_t *pc, const char *fmt, ...)
 
 static bool path_is_absolute(const char *p)
 {
-#ifdef _WIN32
-    if (p[0] != '\0' && p[1] == ':')
-        return true;
-    if (p[0] == '\\')
-        return true;
-#endif
-    return p[0] == '/';
+    return os_fs_root_length(p) > 0;
 }
 
 /* The real path of an existing file or directory (malloc'd), or NULL
  * with errno. */
 static char *path_real(const char *p)
 {
-#ifdef _WIN32
-    return _fullpath(NULL, p, 0);
-#else
-    return realpath(p, NULL);
-#endif
+    char buf[CONFIG_PATH_MAX];
+    if (os_fs_realpath(p, buf, sizeof buf) == NULL)
+        return NULL;
+    return strdup(buf);
+}
+
+/* The first n bytes of s, malloc'd (strndup is not everywhere). */
+static char *copy_prefix(const char *s, size_t n)
+{
+    char *c = malloc(n + 1);
+    if (c != NULL) {
+        memcpy(c, s, n);
+        c[n] = '\0';
+    }
+    return c;
 }
 
 /* Cleans an absolute path in place, lexically: repeated slashes, "."
- * and ".." (never above the root) and a trailing slash go. */
-static void path_clean(char *p)
+ * and ".." (never above the root) and a trailing slash go.  The root
+ * ("/", "C:/") is kept as it is. */
+static void path_clean(char *path)
 {
+    size_t root = os_fs_root_length(path);
+    if (root == 0)
+        return;
+    char *p = path + root - 1;  /* the root's final '/' */
     char *out = p;          /* write position; p[0] is '/' */
     const char *in = p;
     while (*in != '\0') {
@@ -236,9 +245,8 @@ static char *path_join(const char *dir, const char *rel)
     } else {
         memcpy(p, rel, rlen + 1);
     }
-#ifndef _WIN32
+    os_fs_path_to_slashes(p);
     path_clean(p);
-#endif
     return p;
 }
 
@@ -246,10 +254,10 @@ static char *path_join(const char *dir, const char *rel)
  * lexically; it need not exist.  malloc'd, NULL on failure. */
 static char *path_absolute_dir(const char *dir)
 {
-    char cwd[PATH_MAX];
+    char cwd[CONFIG_PATH_MAX];
     if (dir != NULL && path_is_absolute(dir))
         return path_join("", dir);
-    if (getcwd(cwd, sizeof cwd) == NULL)
+    if (os_fs_getcwd(cwd, sizeof cwd) == NULL)
         return NULL;
     return path_join(cwd, dir != NULL ? dir : ".");
 }
@@ -755,23 +763,33 @@ fail:
 static int locate_file(parse_ctx_t *pc, const char *path, char **dir_out,
                        char **path_out)
 {
-    const char *slash = strrchr(path, '/');
-    const char *name = slash != NULL ? slash + 1 : path;
+    char *slashed = strdup(path);   /* Windows: backslashes become slashes */
+    if (slashed == NULL)
+        return fail(pc, "out of memory");
+    os_fs_path_to_slashes(slashed);
+    const char *slash = strrchr(slashed, '/');
+    const char *name = slash != NULL ? slash + 1 : slashed;
+    size_t root = os_fs_root_length(slashed);
     char *dir;
     if (slash == NULL)
         dir = strdup(".");
-    else if (slash == path)
-        dir = strdup("/");
+    else if ((size_t)(slash - slashed) < root)
+        dir = copy_prefix(slashed, root);     /* a file in "/" or "C:/" */
     else
-        dir = strndup(path, (size_t)(slash - path));
-    if (dir == NULL)
+        dir = copy_prefix(slashed, (size_t)(slash - slashed));
+    if (dir == NULL) {
+        free(slashed);
         return fail(pc, "out of memory");
+    }
     char *real = path_real(dir);
     int e = errno;
     free(dir);
-    if (real == NULL)
+    if (real == NULL) {
+        free(slashed);
         return fail(pc, "cannot read: %s", strerror(e));
+    }
     *path_out = path_join(real, name);
+    free(slashed);
     if (*path_out == NULL) {
         free(real);
         return fail(pc, "out of memory");

@@ -10,6 +10,7 @@
 #include "lpc_app.h"
 
 #include "console/console.h"
+#include "port/port_clock.h"
 
 #include <locale.h>
 #include <signal.h>
@@ -24,7 +25,7 @@ static bool session_ended;        /* EOF or hang-up: finish_session pending */
 static bool port_zero;            /* no telnet listener: end = shutdown */
 static bool atexit_done;
 static bool key_registered;       /* BACKEND_KEY_CONSOLE is ours */
-static struct timespec last_input;
+static int64_t last_input_ns;      /* port_clock time of the last line */
 
 /* ---- the console sink (interactive.h) ------------------------------- */
 
@@ -77,10 +78,7 @@ static void sink_close(void *ctx)
 static double sink_idle_seconds(void *ctx)
 {
     (void)ctx;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - last_input.tv_sec) +
-           (double)(now.tv_nsec - last_input.tv_nsec) / 1e9;
+    return (double)(port_clock_now_ns() - last_input_ns) / 1e9;
 }
 
 static const char *sink_peer_address(void *ctx)
@@ -160,7 +158,7 @@ static void on_completion(uintptr_t key, uintptr_t value, void *ctx)
     while (con != NULL && !session_ended && console_next_event(con, &e)) {
         switch (e.type) {
         case CONSOLE_EVENT_LINE:
-            clock_gettime(CLOCK_MONOTONIC, &last_input);
+            last_input_ns = port_clock_now_ns();
             if (con_user == NULL)
                 break;
             if (e.cut)
@@ -188,11 +186,13 @@ static void restore_at_exit(void)
 }
 
 /* The driver's fatal path is abort() (lpc_fatal_oom, assert), which
- * skips atexit: give the terminal back, then let SIGABRT do what it
- * does (SA_RESETHAND restored the default action).  Async-signal-safe. */
+ * skips atexit: give the terminal back, then put the default action
+ * back and let SIGABRT do what it does.  Async-signal-safe.  Plain C
+ * signal(), which every OS has (Windows included). */
 static void restore_on_abort(int sig)
 {
     console_restore_terminal_emergency();
+    signal(sig, SIG_DFL);
     raise(sig);
 }
 
@@ -207,12 +207,7 @@ int console_mode_init(const driver_config_t *cfg)
     setlocale(LC_CTYPE, "");     /* libedit: multibyte input and widths */
     if (!atexit_done) {
         atexit(restore_at_exit);
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = restore_on_abort;
-        sa.sa_flags = (int)SA_RESETHAND;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGABRT, &sa, NULL);
+        signal(SIGABRT, restore_on_abort);
         atexit_done = true;
     }
     console_options_t opts;
@@ -234,7 +229,7 @@ int console_mode_init(const driver_config_t *cfg)
     }
     port_zero = cfg->port == 0;
     session_ended = false;
-    clock_gettime(CLOCK_MONOTONIC, &last_input);
+    last_input_ns = port_clock_now_ns();
     log_info("console: %s mode", console_is_tty(con) ? "terminal" : "pipe");
     return 0;
 }

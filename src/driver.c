@@ -43,6 +43,7 @@
 #include "log.h"
 #include "mcp.h"
 #include "mudlib_path.h"
+#include "os_fs.h"
 
 #include "lpc/lpc_runtime.h"
 
@@ -119,7 +120,7 @@ static int run_locate(const driver_options_t *opts, const char *mudlib_dir,
                       char *root, size_t rootsize, char *path, size_t pathsize)
 {
     char real[PATH_MAX];
-    if (realpath(opts->run_file, real) == NULL) {
+    if (os_fs_realpath(opts->run_file, real, sizeof real) == NULL) {
         fprintf(stderr, "neolith: cannot open %s: %s\n", opts->run_file, strerror(errno));
         return -1;
     }
@@ -133,7 +134,7 @@ static int run_locate(const driver_options_t *opts, const char *mudlib_dir,
         return 0;
     }
     char mud[PATH_MAX];
-    if (realpath(mudlib_dir, mud) == NULL) {
+    if (os_fs_realpath(mudlib_dir, mud, sizeof mud) == NULL) {
         fprintf(stderr, "neolith: cannot open the mudlib %s: %s\n", mudlib_dir,
                 strerror(errno));
         return -1;

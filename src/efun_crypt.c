@@ -12,11 +12,17 @@
  *
  * A setting of 0 or "" is the first form.  Passwords with NUL bytes are
  * refused (crypt would silently cut them short).
+ *
+ * The salt's randomness comes from port_random_bytes (the OS's secure
+ * source: getrandom, BCryptGenRandom), handed to crypt_gensalt_ra: we
+ * do not rely on libcrypt finding entropy itself, which a Windows build
+ * of libxcrypt cannot.
  */
 #include <config.h>
 #include "efuns_driver.h"
 
 #include "lpc/lpc_efun.h"
+#include "port/port_random.h"
 
 #include <crypt.h>
 #include <stdbool.h>
@@ -31,9 +37,13 @@
 #define CRYPT_EFUN_PREFIX "$6$"
 #endif
 
-#ifndef CRYPT_GENSALT_IMPLEMENTS_AUTO_ENTROPY
-#error "crypt: needs a libcrypt whose crypt_gensalt_ra finds its own entropy (libxcrypt)"
+#ifndef CRYPT_OUTPUT_SIZE
+#error "crypt: needs libxcrypt's <crypt.h> (crypt_gensalt_ra, crypt_ra)"
 #endif
+
+/* Random bytes per salt: 16 is what every method libxcrypt offers asks
+ * for at most (yescrypt, bcrypt); the others use a prefix of them. */
+#define CRYPT_EFUN_SALT_BYTES 16
 
 static void efun_crypt(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t *ret)
 {
@@ -48,7 +58,10 @@ static void efun_crypt(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t *
     }
     char *salt = NULL;
     if (setting == NULL) {
-        salt = crypt_gensalt_ra(CRYPT_EFUN_PREFIX, 0, NULL, 0);
+        char entropy[CRYPT_EFUN_SALT_BYTES];
+        if (port_random_bytes(entropy, sizeof entropy) != 0)
+            lpc_error(vm, "crypt: no random bytes for a salt");
+        salt = crypt_gensalt_ra(CRYPT_EFUN_PREFIX, 0, entropy, (int)sizeof entropy);
         if (salt == NULL)
             lpc_error(vm, "crypt: cannot make a salt");
     }

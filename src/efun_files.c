@@ -15,6 +15,7 @@
 #include <config.h>
 #include "efuns_driver.h"
 #include "mudlib_path.h"
+#include "os_fs.h"
 
 #include "lpc/lpc_efun.h"
 #include "lpc/lpc_object.h"
@@ -23,13 +24,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#ifndef NAME_MAX
+#define NAME_MAX 255
+#endif
 
 /* read_file refuses files larger than this (the whole file is read). */
 #define EFUN_READ_MAX ((size_t)64 << 20)
@@ -114,7 +118,7 @@ bool driver_efun_path(lpc_vm_t *vm, const lpc_string_t *path, bool write,
 
 int driver_write_atomic(const char *host, const char *data, size_t len)
 {
-    char tmp[PATH_MAX];
+    char tmp[MUDLIB_PATH_MAX + 16];
     const char *slash = strrchr(host, '/');
     size_t dlen = slash != NULL ? (size_t)(slash - host) : 0;
     if (snprintf(tmp, sizeof tmp, "%.*s/.%s.XXXXXX", (int)dlen, host,
@@ -122,7 +126,7 @@ int driver_write_atomic(const char *host, const char *data, size_t len)
         errno = ENAMETOOLONG;
         return -1;
     }
-    int fd = mkstemp(tmp);
+    int fd = os_fs_create_temp(tmp);
     if (fd < 0)
         return -1;
     size_t off = 0;
@@ -135,23 +139,14 @@ int driver_write_atomic(const char *host, const char *data, size_t len)
         }
         off += (size_t)w;
     }
-    if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
-        goto fail;
-    if (close(fd) != 0) {
+    {
+        int synced = os_fs_sync_close(fd);    /* closes fd either way */
         fd = -1;
-        goto fail;
+        if (synced != 0)
+            goto fail;
     }
-    fd = -1;
-    if (rename(tmp, host) != 0)
+    if (os_fs_replace(tmp, host) != 0)
         goto fail;
-    /* make the rename itself durable */
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%.*s", dlen == 0 ? 1 : (int)dlen, dlen == 0 ? "/" : host);
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
     return 0;
 fail:;
     int saved = errno;
@@ -168,7 +163,7 @@ char *driver_read_whole(const char *host, size_t max, size_t *lenp)
 {
     /* O_NONBLOCK: a FIFO in the mudlib must not hang the driver (it is
      * refused below anyway; regular files ignore the flag) */
-    int fd = open(host, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int fd = open(host, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_BINARY);
     if (fd < 0)
         return NULL;
     struct stat st;
@@ -286,7 +281,8 @@ static void efun_write_file(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_valu
         *ret = lpc_int(driver_write_atomic(host, s->data, s->len) == 0);
         return;
     }
-    int fd = open(host, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
+    int fd = open(host, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_BINARY,
+                  0644);
     if (fd < 0)
         return;
     size_t off = 0;
@@ -337,6 +333,100 @@ static void efun_stat(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t *r
 }
 
 /* ---- get_dir ---------------------------------------------------------- */
+
+/* Bracket expression matching: p is just past the '['.  Returns 1 when
+ * c is in the set, 0 when not (*end then points past the ']'), -1 when
+ * the bracket is never closed (the '[' is then an ordinary character). */
+static int glob_bracket(const char *p, unsigned char c, const char **end)
+{
+    bool negate = false;
+    if (*p == '!' || *p == '^') {
+        negate = true;
+        p++;
+    }
+    bool matched = false;
+    bool first = true;          /* a ']' right after '[' is a member */
+    while (*p != '\0' && (first || *p != ']')) {
+        first = false;
+        unsigned char lo = (unsigned char)*p;
+        if (lo == '\\' && p[1] != '\0')
+            lo = (unsigned char)*++p;
+        p++;
+        unsigned char hi = lo;
+        if (*p == '-' && p[1] != '\0' && p[1] != ']') {
+            p++;
+            hi = (unsigned char)*p;
+            if (hi == '\\' && p[1] != '\0')
+                hi = (unsigned char)*++p;
+            p++;
+        }
+        if (lo <= c && c <= hi)
+            matched = true;
+    }
+    if (*p != ']')
+        return -1;
+    *end = p + 1;
+    return matched != negate;
+}
+
+/* Shell pattern match of one file name, as fnmatch(pat, name,
+ * FNM_PERIOD) does it (and the same on every OS): '*' any run, '?' any
+ * one character, [a-z] [!x] sets, '\\' quotes the next character; a
+ * leading '.' in the name only matches a literal '.'.  '*' backtracks
+ * to its last position only, so the match is linear in practice. */
+static bool glob_match(const char *pat, const char *name)
+{
+    const char *p = pat, *n = name;
+    const char *star_p = NULL, *star_n = NULL;
+    while (*n != '\0') {
+        bool leading_dot = n == name && *n == '.';
+        if (*p == '*' && !leading_dot) {
+            while (*p == '*')
+                p++;
+            star_p = p;
+            star_n = n;
+            continue;
+        }
+        if (*p == '?' && !leading_dot) {
+            p++;
+            n++;
+            continue;
+        }
+        if (*p == '[' && !leading_dot) {
+            const char *end = NULL;
+            int r = glob_bracket(p + 1, (unsigned char)*n, &end);
+            if (r == 1) {
+                p = end;
+                n++;
+                continue;
+            }
+            if (r == 0)
+                goto backtrack;
+            /* unclosed: a literal '[', below */
+        }
+        {
+            char lit = *p;
+            const char *next = p + 1;
+            if (lit == '\\' && p[1] != '\0') {
+                lit = p[1];
+                next = p + 2;
+            }
+            if (lit != '\0' && lit == *n) {
+                p = next;
+                n++;
+                continue;
+            }
+        }
+    backtrack:
+        if (star_p == NULL)
+            return false;
+        p = star_p;
+        n = ++star_n;
+    }
+    while (*p == '*')
+        p++;
+    return *p == '\0';
+}
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -394,7 +484,7 @@ static void efun_get_dir(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        if (pattern[0] != '\0' && fnmatch(pattern, e->d_name, FNM_PERIOD) != 0)
+        if (pattern[0] != '\0' && !glob_match(pattern, e->d_name))
             continue;
         if (n == cap) {
             cap *= 2;
@@ -411,7 +501,7 @@ static void efun_get_dir(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t
     for (size_t i = 0; i < n; i++) {
         lpc_string_t *name = lpc_string_from_cstr(names[i]);
         if (flag == -1) {
-            char full[PATH_MAX];
+            char full[MUDLIB_PATH_MAX + NAME_MAX + 2];
             struct stat st;
             lpc_array_t *ent = lpc_array_new(3);
             ent->items[0] = lpc_value_string(name);
@@ -458,7 +548,7 @@ static void efun_mkdir(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t *
     (void)nargs;
     char lpc[MUDLIB_PATH_MAX], host[MUDLIB_PATH_MAX];
     driver_efun_path(vm, args[0].u.s, true, true, lpc, host);
-    *ret = lpc_int(mkdir(host, 0755) == 0);
+    *ret = lpc_int(os_fs_mkdir(host) == 0);
 }
 
 /* rename(from, to): MudOS's convention: 0 on success, 1 on failure.
@@ -474,7 +564,7 @@ static void efun_rename(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t 
         *ret = lpc_int(1);
         return;
     }
-    *ret = lpc_int(rename(host1, host2) == 0 ? 0 : 1);
+    *ret = lpc_int(os_fs_replace(host1, host2) == 0 ? 0 : 1);
 }
 
 /* ---- registration ----------------------------------------------------- */

@@ -59,7 +59,7 @@ interactive_t *interactive_bind_sink(const interactive_sink_t *sink, void *ctx,
 void interactive_write(interactive_t *ia, const char *text, size_t len);
 void interactive_printf(interactive_t *ia, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(LOG_PRINTF_FORMAT, 2, 3)))
 #endif
     ;
 void interactive_set_echo(interactive_t *ia, bool on);

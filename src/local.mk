@@ -9,6 +9,15 @@ src_libdriver_a_SOURCES = \
 	src/telnet.h src/telnet.c \
 	src/driver.h src/driver.c src/options.c
 src_libdriver_a_CFLAGS = $(AM_CFLAGS) $(LIBTELNET_CFLAGS)
+# What differs between operating systems, one file per OS behind one
+# header: sockets (net.h), stop requests (os_signals.h), file system and
+# clock (os_fs.h).
+src_libdriver_a_SOURCES += src/net.h src/os_signals.h src/os_fs.h
+if PLATFORM_WIN32
+src_libdriver_a_SOURCES += src/net_win32.c src/os_signals_win32.c src/os_fs_win32.c
+else
+src_libdriver_a_SOURCES += src/net_posix.c src/os_signals_posix.c src/os_fs_posix.c
+endif
 # git update: the worker module and its process runner.
 src_libdriver_a_SOURCES += \
 	src/git_run.h src/git_run_output.h src/git_run.c \

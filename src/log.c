@@ -17,6 +17,7 @@
  */
 #include <config.h>     /* autoconf's: the angle brackets skip src/config.h */
 #include "log.h"
+#include "os_fs.h"
 
 #include "port/port_sync.h"
 #include "port/port_thread.h"
@@ -30,10 +31,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef O_CLOEXEC
-#define O_CLOEXEC 0
-#endif
 
 /* Room reserved in front of the message for the timestamp and level:
  * "YYYY-MM-DD HH:MM:SS.mmm [debug] " is 32 characters. */
@@ -77,11 +74,13 @@ static int make_dirs(const char *dir)
     char *path = strdup(dir);
     if (path == NULL)
         return -1;
-    for (char *p = path + 1; ; p++) {
+    /* the root ("/", "C:/") exists: start after it */
+    size_t root = os_fs_root_length(path);
+    for (char *p = path + (root > 0 ? root : 1); ; p++) {
         if (*p == '/' || *p == '\0') {
             char saved = *p;
             *p = '\0';
-            if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+            if (os_fs_mkdir(path) != 0 && errno != EEXIST) {
                 int e = errno;
                 free(path);
                 errno = e;
@@ -111,7 +110,7 @@ int log_open(const char *log_dir, const char *file_name, log_level_t stderr_leve
     if (path == NULL)
         return -1;
     snprintf(path, len, "%s/%s", log_dir, file_name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_BINARY, 0644);
     int e = errno;
     free(path);
     if (fd < 0) {
@@ -191,16 +190,14 @@ static size_t escape_controls(char *dst, const char *src, size_t len)
 /* "YYYY-MM-DD HH:MM:SS.mmm [level] " in local time; returns its length. */
 static size_t format_prefix(char *buf, size_t size, log_level_t level)
 {
-    struct timespec ts;
+    int64_t sec;
+    long nsec;
     struct tm tm;
-    if (timespec_get(&ts, TIME_UTC) != TIME_UTC) {
-        ts.tv_sec = time(NULL);
-        ts.tv_nsec = 0;
-    }
-    localtime_r(&ts.tv_sec, &tm);
+    os_time_now(&sec, &nsec);
+    os_time_local((time_t)sec, &tm);
     int n = snprintf(buf, size, "%04d-%02d-%02d %02d:%02d:%02d.%03ld [%s] ",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, nsec / 1000000L,
                      log_level_names[level]);
     if (n < 0)
         return 0;

@@ -9,6 +9,16 @@
 #define NEOLITH_LOG_H
 
 #include <stdbool.h>
+#include <stdio.h>      /* on mingw-w64 also __MINGW_PRINTF_FORMAT */
+
+/* The format style printf-like functions declare: mingw-w64's C99 stdio
+ * (__USE_MINGW_ANSI_STDIO, which has %zu and %lld) is "gnu_printf" to
+ * the compiler, plain "printf" meaning msvcrt's there. */
+#if defined(__MINGW_PRINTF_FORMAT)
+#define LOG_PRINTF_FORMAT __MINGW_PRINTF_FORMAT
+#else
+#define LOG_PRINTF_FORMAT printf
+#endif
 
 typedef enum log_level {
     LOG_LEVEL_DEBUG = 0,
@@ -30,7 +40,7 @@ void log_close(void);
 
 void log_message(log_level_t level, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(LOG_PRINTF_FORMAT, 2, 3)))
 #endif
     ;
 

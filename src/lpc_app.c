@@ -17,6 +17,7 @@
 #include "lpc_git.h"
 #include "messages.h"
 #include "mudlib_path.h"
+#include "os_fs.h"
 #include "world.h"
 
 #include "lpc/lpc_runtime.h"
@@ -50,7 +51,7 @@ static char *mudlib_reader(void *ctx, const char *path, size_t *len)
     if (snprintf(full, sizeof full, "%s/%s", mudlib_root,
                  path[0] == '/' ? path + 1 : path) >= (int)sizeof full)
         return NULL;
-    if (realpath(full, real) == NULL)
+    if (os_fs_realpath(full, real, sizeof real) == NULL)
         return NULL;
     size_t rl = strlen(mudlib_root);
     if (strncmp(real, mudlib_root, rl) != 0 || real[rl] != '/')
@@ -412,7 +413,7 @@ static void no_world_close(comm_conn_t *conn, void *ctx)
 static int app_start(const driver_config_t *cfg, const driver_options_t *opts,
                      comm_handler_t *handler)
 {
-    if (realpath(cfg->mudlib_dir, mudlib_root) == NULL) {
+    if (os_fs_realpath(cfg->mudlib_dir, mudlib_root, sizeof mudlib_root) == NULL) {
         log_error("mudlib %s: %s", cfg->mudlib_dir, strerror(errno));
         return -1;
     }

@@ -3,6 +3,7 @@
  */
 #include <config.h>
 #include "mudlib_path.h"
+#include "os_fs.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -12,13 +13,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static char mudlib_root[PATH_MAX];
+/* Host paths built here: PATH_MAX is only 260 on Windows, so a size of
+ * our own. */
+#define MUDLIB_HOST_MAX 4096
+
+static char mudlib_root[MUDLIB_HOST_MAX];
 static size_t mudlib_root_len;     /* 0: not set */
 
 int mudlib_path_set_root(const char *dir)
 {
-    char real[PATH_MAX];
-    if (realpath(dir, real) == NULL)
+    char real[MUDLIB_HOST_MAX];
+    if (os_fs_realpath(dir, real, sizeof real) == NULL)
         return -1;
     struct stat st;
     if (stat(real, &st) != 0)
@@ -61,6 +66,10 @@ static bool push_component(char *out, size_t outsize, size_t *olen,
         out[*olen] = '\0';
         return true;
     }
+    /* A name the host would read as something else (Windows: "a\..",
+     * "C:", "nul") could leave the root or reach a device. */
+    if (!os_fs_name_allowed(c, n))
+        return false;
     if (*olen + 1 + n + 1 > outsize)
         return false;
     out[(*olen)++] = '/';
@@ -140,7 +149,7 @@ int mudlib_path_resolve(const char *path, size_t len, const char *cur_dir,
     }
     if (mudlib_path_normalize(path, len, cur_dir, lpc, sizeof lpc, err, errsize) != 0)
         return -1;
-    char full[PATH_MAX];
+    char full[MUDLIB_HOST_MAX];
     int n = snprintf(full, sizeof full, "%s%s", mudlib_root,
                      strcmp(lpc, "/") == 0 ? "" : lpc);
     if (n < 0 || (size_t)n >= sizeof full || (size_t)n >= hostsize) {
@@ -153,12 +162,12 @@ int mudlib_path_resolve(const char *path, size_t len, const char *cur_dir,
     /* The longest existing prefix, resolved, must stay inside.  Every
      * component past it must not exist at all (lstat): a dangling link
      * there could point anywhere. */
-    char probe[PATH_MAX];
+    char probe[MUDLIB_HOST_MAX];
     memcpy(probe, full, (size_t)n + 1);
     size_t plen = (size_t)n;
     for (;;) {
-        char real[PATH_MAX];
-        if (realpath(probe, real) != NULL) {
+        char real[MUDLIB_HOST_MAX];
+        if (os_fs_realpath(probe, real, sizeof real) != NULL) {
             if (!inside_root(real)) {
                 snprintf(err, errsize, "illegal path: '%s' leads outside the mudlib", lpc);
                 return -1;
@@ -169,8 +178,7 @@ int mudlib_path_resolve(const char *path, size_t len, const char *cur_dir,
             snprintf(err, errsize, "cannot resolve '%s': %s", lpc, strerror(errno));
             return -1;
         }
-        struct stat st;
-        if (lstat(probe, &st) == 0) {
+        if (os_fs_exists_nofollow(probe)) {
             snprintf(err, errsize, "illegal path: '%s' goes through a dangling link", lpc);
             return -1;
         }

@@ -12,6 +12,7 @@
  */
 #include <config.h>     /* autoconf's: the angle brackets skip src/config.h */
 #include "driver.h"
+#include "log.h"        /* LOG_PRINTF_FORMAT */
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,7 +53,7 @@ const char *driver_usage(void)
 
 static int option_error(const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
+    __attribute__((format(LOG_PRINTF_FORMAT, 1, 2)))
 #endif
     ;
 
