@@ -20,7 +20,6 @@
 #include "port/port_thread.h"
 
 #include <check.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +59,7 @@ static void wait_for_blocked_writers(async_queue_t *q, size_t n)
         ck_assert_msg(!port_deadline_expired(deadline),
                       "writers never blocked: %zu of %zu",
                       async_queue_blocked_writers(q), n);
-        sched_yield();
+        port_thread_yield();
     }
 }
 
@@ -1050,7 +1049,7 @@ static void *producer_proc(void *arg)
             if (r == ASYNC_QUEUE_OK)
                 break;
             if (r == ASYNC_QUEUE_FULL && p->yield_when_full) {
-                sched_yield();
+                port_thread_yield();
                 continue;
             }
             p->errors++;
@@ -1148,7 +1147,7 @@ static void *consumer_proc(void *arg)
         if (c->use_wait)
             async_queue_wait(c->q, -1);
         else
-            sched_yield();
+            port_thread_yield();
     }
     return NULL;
 }

@@ -13,7 +13,9 @@
 #include "port/port_sync.h"
 
 #include <check.h>
+#ifndef _WIN32
 #include <signal.h>
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,6 +323,8 @@ START_TEST(test_destroy_of_running_worker_detaches_and_thread_frees_itself)
 }
 END_TEST
 
+#ifndef _WIN32
+/* POSIX only: Windows has no signal masks (see port_thread.h). */
 static void *report_signal_mask(void *ctx)
 {
     (void)ctx;
@@ -339,6 +343,7 @@ START_TEST(test_worker_threads_start_with_signals_blocked)
     async_worker_destroy(w);
 }
 END_TEST
+#endif
 
 START_TEST(test_small_stack_size_request_still_runs)
 {
@@ -377,7 +382,9 @@ static Suite *worker_suite(void)
     tcase_add_test(tc, test_join_is_woken_by_return_not_by_a_timer);
     tcase_add_test(tc, test_many_workers_stop_and_join);
     tcase_add_test(tc, test_destroy_of_running_worker_detaches_and_thread_frees_itself);
+#ifndef _WIN32
     tcase_add_test(tc, test_worker_threads_start_with_signals_blocked);
+#endif
     tcase_add_test(tc, test_small_stack_size_request_still_runs);
     tcase_add_test(tc, test_destroy_null_is_ignored);
     suite_add_tcase(s, tc);

@@ -3,6 +3,14 @@
 if HAVE_CHECK
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_LDADD = lib/async/libasync.a lib/port/libport.a $(CHECK_LIBS)
+# Windows: link the test programs statically, so they run under wine (or
+# on a bare Windows) without libwinpthread-1.dll, which the cross-built
+# Check pulls in through -pthread.
+if PLATFORM_WIN32
+TEST_LINK_FLAGS = -static
+else
+TEST_LINK_FLAGS =
+endif
 
 check_PROGRAMS += \
 	testsuite/check_port \
@@ -13,18 +21,23 @@ check_PROGRAMS += \
 testsuite_check_port_SOURCES = testsuite/check_port.c
 testsuite_check_port_CFLAGS = $(TEST_CFLAGS)
 testsuite_check_port_LDADD = $(TEST_LDADD)
+testsuite_check_port_LDFLAGS = $(TEST_LINK_FLAGS)
 
 testsuite_check_async_queue_SOURCES = testsuite/check_async_queue.c
 testsuite_check_async_queue_CFLAGS = $(TEST_CFLAGS)
 testsuite_check_async_queue_LDADD = $(TEST_LDADD)
+testsuite_check_async_queue_LDFLAGS = $(TEST_LINK_FLAGS)
 
 testsuite_check_async_worker_SOURCES = testsuite/check_async_worker.c
 testsuite_check_async_worker_CFLAGS = $(TEST_CFLAGS)
 testsuite_check_async_worker_LDADD = $(TEST_LDADD)
+testsuite_check_async_worker_LDFLAGS = $(TEST_LINK_FLAGS)
 
-testsuite_check_async_runtime_SOURCES = testsuite/check_async_runtime.c
+testsuite_check_async_runtime_SOURCES = testsuite/check_async_runtime.c \
+	testsuite/test_socketpair.h testsuite/test_socketpair.c
 testsuite_check_async_runtime_CFLAGS = $(TEST_CFLAGS)
 testsuite_check_async_runtime_LDADD = $(TEST_LDADD)
+testsuite_check_async_runtime_LDFLAGS = $(TEST_LINK_FLAGS)
 
 ASYNC_TESTS = \
 	testsuite/check_port \

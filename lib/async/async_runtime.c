@@ -368,11 +368,14 @@ static bool deadline_from_timeval(const struct timeval *tv, int64_t *deadline)
     }
     if (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000)
         return false;
-    if ((int64_t)tv->tv_sec >= INT64_MAX / PORT_NS_PER_SEC - 1) {
+    /* In a variable: tv_sec is a 32-bit long on Windows, where comparing
+     * it with the bound directly is "always false" to the compiler. */
+    int64_t sec = (int64_t)tv->tv_sec;
+    if (sec >= INT64_MAX / PORT_NS_PER_SEC - 1) {
         *deadline = PORT_DEADLINE_NEVER;  /* centuries: same as forever */
         return true;
     }
-    int64_t ns = (int64_t)tv->tv_sec * PORT_NS_PER_SEC +
+    int64_t ns = sec * PORT_NS_PER_SEC +
                  (int64_t)tv->tv_usec * PORT_NS_PER_US;
     *deadline = port_deadline_after_ns(ns);  /* saturates, never wraps */
     return true;

@@ -1,11 +1,14 @@
 /*
  * port_thread.h - threads and thread-local storage.
  *
- * POSIX implementation in port_thread_posix.c; Win32 goes beside it.
+ * POSIX implementation in port_thread_posix.c, Win32 in
+ * port_thread_win32.c.
  *
- * Threads started here begin with every asynchronous signal blocked
- * (SIGINT, SIGTERM, SIGPIPE, ...), so process signals are delivered only
- * to the main thread, where the driver's handler records them.
+ * POSIX: threads started here begin with every asynchronous signal
+ * blocked (SIGINT, SIGTERM, SIGPIPE, ...), so process signals are
+ * delivered only to the main thread, where the driver's handler records
+ * them.  Windows has no signal masks (console control events run on a
+ * thread of their own), so there is nothing to block there.
  */
 #ifndef PORT_THREAD_H
 #define PORT_THREAD_H
@@ -18,7 +21,13 @@
 #define WIN32_LEAN_AND_MEAN
 #endif
 #include <windows.h>
-typedef struct port_thread { HANDLE handle; } port_thread_t;
+/* start: the record the thread's return value travels through (see
+ * port_thread_win32.c); id: for port_thread_is_current. */
+typedef struct port_thread {
+    HANDLE handle;
+    struct port_thread_start *start;
+    DWORD id;
+} port_thread_t;
 typedef struct port_tls { DWORD index; } port_tls_t;
 typedef struct port_once { INIT_ONCE once; } port_once_t;
 #define PORT_ONCE_INIT { INIT_ONCE_STATIC_INIT }
@@ -44,6 +53,10 @@ int  port_thread_join(port_thread_t *t, void **result);
 int  port_thread_detach(port_thread_t *t);
 /* True when called on thread t. */
 bool port_thread_is_current(const port_thread_t *t);
+
+/* Gives the rest of the calling thread's time slice to another ready
+ * thread.  A courtesy inside retry loops, never a way to wait. */
+void port_thread_yield(void);
 
 /* Runs init exactly once per port_once_t (static, PORT_ONCE_INIT), however
  * many threads call at once; every caller returns after init finished. */

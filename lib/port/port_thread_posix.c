@@ -5,6 +5,7 @@
 #include "port/port_thread.h"
 
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 
 int port_thread_create(port_thread_t *t, port_thread_proc_t proc, void *arg,
@@ -48,6 +49,11 @@ int port_thread_detach(port_thread_t *t)
 bool port_thread_is_current(const port_thread_t *t)
 {
     return pthread_equal(t->thread, pthread_self()) != 0;
+}
+
+void port_thread_yield(void)
+{
+    sched_yield();
 }
 
 void port_once(port_once_t *once, void (*init)(void))
