@@ -294,3 +294,31 @@ testsuite_check_mudlib_e2e_LDADD = $(DRIVER_TEST_LDADD)
 TESTS += testsuite/check_mudlib_e2e
 endif # PLATFORM_POSIX
 endif
+
+# ---------------------------------------------------------------- driver on Windows
+# testsuite/check_wine_e2e: a native program, run by hand (not in TESTS):
+# the cross-built neolith.exe under wine on a copy of the bundled
+# mudlib, played over TCP from Linux, stopped by an admin's shutdown.
+#   NEOLITH_WIN32_BUILD=/path/to/win-build ./testsuite/check_wine_e2e
+if HAVE_CHECK
+if PLATFORM_POSIX
+check_PROGRAMS += testsuite/check_wine_e2e
+testsuite_check_wine_e2e_SOURCES = testsuite/check_wine_e2e.c testsuite/e2e_util.c
+testsuite_check_wine_e2e_CFLAGS = $(DRIVER_TEST_CFLAGS)
+testsuite_check_wine_e2e_LDADD = $(DRIVER_TEST_LDADD)
+endif # PLATFORM_POSIX
+endif
+
+# ---------------------------------------------------------------- git_run and MCP stdio on Windows
+# src/git_run_win32.c and src/mcp_stdio_win32.c on real processes and
+# pipes, run under wine by `make check` in a cross build.  No git there:
+# the child is the test program itself (testsuite/check_gitmcp_win32.c).
+if HAVE_CHECK
+if PLATFORM_WIN32
+check_PROGRAMS += testsuite/check_gitmcp_win32
+testsuite_check_gitmcp_win32_SOURCES = testsuite/check_gitmcp_win32.c
+testsuite_check_gitmcp_win32_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
+testsuite_check_gitmcp_win32_LDADD = $(DRIVER_LDADD) $(CHECK_LIBS)
+TESTS += testsuite/check_gitmcp_win32
+endif # PLATFORM_WIN32
+endif
