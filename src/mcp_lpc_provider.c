@@ -72,6 +72,8 @@ static struct {
     json_t *templates_seen;
     bool recheck_pending;       /* recheck_lists once LPC is back at top level */
     bool flushing;              /* in flush_changes (it runs LPC itself) */
+    int busy;                   /* in master_apply: the server is inside one
+                                 * of our callbacks, flush_changes waits */
     pending_call_t *pending;
     size_t npending, cap;
     watch_t *watches;           /* one per URI a client watches */
@@ -112,7 +114,13 @@ static bool master_apply(const char *fname, const lpc_value_t *args, int nargs,
         snprintf(err, errsize, "no master object is loaded");
         return false;
     }
-    if (lpc_app_apply(NULL, m, fname, args, nargs, ret))
+    /* Changes the apply causes are flushed by the caller or at the next
+     * top-level run, not from lpc_app_run's after_run in the middle of a
+     * server callback (a tools/list being cached, a subscribe). */
+    lp.busy++;
+    bool ok = lpc_app_apply(NULL, m, fname, args, nargs, ret);
+    lp.busy--;
+    if (ok)
         return true;
     lpc_vm_t *vm = lpc_app_vm();
     snprintf(err, errsize, "%s", vm != NULL && vm->err_message != NULL
@@ -502,6 +510,7 @@ static void lpcp_call_tool(void *ctx, mcp_request_t *req)
         /* else 0: the mudlib answers later with mcp_reply(id, ...) */
     }
     lpc_value_release(&r);
+    flush_changes();       /* what the tool changed (its own answer's recheck) */
 }
 
 static void lpcp_cancel(void *ctx, mcp_request_t *req)
@@ -828,10 +837,10 @@ static void views_mark_dirty(void)
 /* Reads a watched view again: true when the text differs from the last. */
 static bool view_changed(watch_t *w)
 {
-    char *uri = w->uri;
     view_t v;
-    read_view(uri, &v);               /* runs LPC: w may move (no: the
-                                       * table changes only on requests) */
+    /* runs LPC; the watch table changes only on client requests, which
+     * never come in while LPC runs, so w stays valid */
+    read_view(w->uri, &v);
     free(v.mime);
     if (v.status == VIEW_ERROR)
         return false;                 /* an error says nothing new */
@@ -946,13 +955,13 @@ static void recheck_lists(void)
 static void flush_changes(void)
 {
     lpc_vm_t *vm = lpc_app_vm();
-    if (lp.server == NULL || lp.flushing || vm == NULL || vm->nframes > 0)
+    if (lp.server == NULL || lp.flushing || lp.busy > 0 || vm == NULL ||
+        vm->nframes > 0)
         return;
     lp.flushing = true;
     if (lp.recheck_pending)
         recheck_lists();
-    /* by index: the LPC run by view_changed may grow nothing here, but
-     * re-reading lp.watches each turn keeps it obviously safe */
+    /* by index, re-reading lp.watches each turn (view_changed runs LPC) */
     for (size_t i = 0; i < lp.nwatches; i++) {
         bool changed = false;
         if (lp.watches[i].kind == WATCH_FILE) {
