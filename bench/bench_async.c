@@ -36,12 +36,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifdef _WIN32
+#include <io.h>       /* _pipe */
+#include <windows.h>  /* GetSystemInfo */
+#endif
 
 #ifdef __linux__
 #include <sys/epoll.h>
@@ -119,7 +123,7 @@ static void backoff_miss(backoff_t *backoff)
     if (++backoff->misses < BACKOFF_PAUSES)
         port_cpu_relax();
     else
-        sched_yield();
+        port_thread_yield();
 }
 
 /* ---- baseline 1: a plain bounded ring under one mutex ------------------ */
@@ -321,6 +325,31 @@ static int pipe_set_capacity(int fd, size_t message_size)
 #endif
 }
 
+/* A pipe for the baseline: pipe(2), or the C runtime's _pipe on Windows
+ * (binary mode, sized for QUEUE_CAPACITY messages since _pipe asks for a
+ * size up front).  0 or -1. */
+static int bench_pipe(int fds[2], size_t message_size)
+{
+#ifdef _WIN32
+    return _pipe(fds, (unsigned)(QUEUE_CAPACITY * message_size), _O_BINARY);
+#else
+    (void)message_size;
+    return pipe(fds);
+#endif
+}
+
+/* Processors online, for the report. */
+static long online_cpus(void)
+{
+#ifdef _WIN32
+    SYSTEM_INFO info;
+    GetSystemInfo(&info);
+    return (long)info.dwNumberOfProcessors;
+#else
+    return sysconf(_SC_NPROCESSORS_ONLN);
+#endif
+}
+
 static int transport_open(transport_t *t, transport_kind_t kind,
                           consumer_mode_t mode, size_t message_size,
                           int *pipe_bytes)
@@ -339,7 +368,7 @@ static int transport_open(transport_t *t, transport_kind_t kind,
     case TRANSPORT_MUTEX_RING:
         return mutex_ring_init(&t->ring, QUEUE_CAPACITY, message_size);
     case TRANSPORT_PIPE:
-        if (pipe(t->pipe_fds) != 0)
+        if (bench_pipe(t->pipe_fds, message_size) != 0)
             return -1;
         *pipe_bytes = pipe_set_capacity(t->pipe_fds[1], message_size);
         return 0;
@@ -670,6 +699,20 @@ typedef struct pingpong {
     _Atomic int64_t  raw_stamp_ns;
 } pingpong_t;
 
+/* Gives the loop time to fall asleep before the poster posts.  Windows
+ * has no nanosleep in its C runtime: Sleep(1) (whole milliseconds, at
+ * least POSTER_DELAY_NS) serves the same purpose there. */
+static void pause_for_loop_to_sleep(void)
+{
+#ifdef _WIN32
+    Sleep(1);
+#else
+    struct timespec delay = { 0, POSTER_DELAY_NS };
+    while (nanosleep(&delay, &delay) != 0 && errno == EINTR)
+        ;
+#endif
+}
+
 static void *poster_main(void *arg)
 {
     pingpong_t *pp = arg;
@@ -678,9 +721,7 @@ static void *poster_main(void *arg)
         /* relaxed: the event's mutex already orders it after the store. */
         if (atomic_load_explicit(&pp->stop, memory_order_relaxed))
             return NULL;
-        struct timespec delay = { 0, POSTER_DELAY_NS };
-        while (nanosleep(&delay, &delay) != 0 && errno == EINTR)
-            ;
+        pause_for_loop_to_sleep();
         int64_t stamp = port_clock_now_ns();
         if (pp->mechanism == WAKE_RUNTIME) {
             if (async_runtime_post_completion(pp->runtime, PING_COMPLETION_KEY,
@@ -1113,7 +1154,7 @@ static void print_neighbour_load(const bench_cpu_snapshot_t *before,
         return;
     }
     printf("other processes kept %.2f of %ld CPUs busy during this section%s\n",
-           others, sysconf(_SC_NPROCESSORS_ONLN),
+           others, online_cpus(),
            others > NEIGHBOUR_LOAD_WARNING ? "  (machine not quiet: ratios distorted)" : "");
     if (isnan(worst_neighbour_load) || others > worst_neighbour_load)
         worst_neighbour_load = others;
@@ -1297,7 +1338,7 @@ int main(int argc, char **argv)
         opt.latency_stride *= 2;
 
     printf("bench_async: lib/async vs plain baselines%s; %ld CPUs online; runtime backend %s\n",
-           opt.quick ? " (quick run)" : "", sysconf(_SC_NPROCESSORS_ONLN),
+           opt.quick ? " (quick run)" : "", online_cpus(),
            async_runtime_backend_name());
     int64_t started = port_clock_now_ns();
 

@@ -9,8 +9,12 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef _WIN32
+#include <windows.h>  /* GetProcessTimes */
+#else
 #include <sys/resource.h>
 #include <unistd.h>
+#endif
 
 int bench_samples_init(bench_samples_t *samples, size_t capacity)
 {
@@ -106,6 +110,11 @@ double bench_ratio(double a, double b)
  * clock ticks).  False when there is no such file. */
 static bool read_machine_cpu(double *busy_s, double *steal_s)
 {
+#ifdef _WIN32
+    (void)busy_s;  /* no /proc/stat: the report says "unknown on this OS" */
+    (void)steal_s;
+    return false;
+#else
     FILE *f = fopen("/proc/stat", "r");
     if (f == NULL)
         return false;
@@ -121,22 +130,36 @@ static bool read_machine_cpu(double *busy_s, double *steal_s)
     *busy_s = (double)(user + nice + system + irq + softirq) / (double)ticks_per_s;
     *steal_s = (double)steal / (double)ticks_per_s;
     return true;
+#endif
+}
+
+/* CPU seconds this process used (user + system), or NAN. */
+static double self_cpu_seconds(void)
+{
+#ifdef _WIN32
+    FILETIME created, exited, kernel, user;
+    if (!GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user))
+        return NAN;
+    ULARGE_INTEGER k = { .u = { kernel.dwLowDateTime, kernel.dwHighDateTime } };
+    ULARGE_INTEGER u = { .u = { user.dwLowDateTime, user.dwHighDateTime } };
+    return (double)(k.QuadPart + u.QuadPart) / 1e7;  /* 100 ns units */
+#else
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0)
+        return NAN;
+    return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6
+         + (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+#endif
 }
 
 void bench_cpu_snapshot(bench_cpu_snapshot_t *snapshot)
 {
-    struct rusage usage;
     snapshot->wall_ns = port_clock_now_ns();
     if (!read_machine_cpu(&snapshot->machine_busy_s, &snapshot->machine_steal_s)) {
         snapshot->machine_busy_s = NAN;
         snapshot->machine_steal_s = NAN;
     }
-    snapshot->self_s = NAN;
-    if (getrusage(RUSAGE_SELF, &usage) == 0)
-        snapshot->self_s = (double)usage.ru_utime.tv_sec
-                         + (double)usage.ru_utime.tv_usec / 1e6
-                         + (double)usage.ru_stime.tv_sec
-                         + (double)usage.ru_stime.tv_usec / 1e6;
+    snapshot->self_s = self_cpu_seconds();
 }
 
 double bench_cpu_used_by_others(const bench_cpu_snapshot_t *before,
