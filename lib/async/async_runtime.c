@@ -59,17 +59,17 @@
  *
  * THE BACKEND SEAM (async_runtime_backend.h)
  *
- * Exactly one of async_runtime_epoll.c, async_runtime_poll.c (and later
- * async_runtime_iocp.c) is linked.  A backend registers sockets, waits for
+ * Exactly one of async_runtime_epoll.c, async_runtime_poll.c and
+ * async_runtime_iocp.c is linked.  A backend registers sockets, waits for
  * readiness or its doorbell, drains the doorbell, and rings it from any
- * thread.  Everything above is common.  An IOCP backend maps as follows:
- * the completion port is the wait object; the doorbell ring becomes
- * PostQueuedCompletionStatus() with a reserved completion key, and
- * "drained" simply means GetQueuedCompletionStatusEx() dequeued that
- * packet; socket readiness comes from AFD poll requests (as wepoll / libuv
- * do) or a WSAPoll helper, each completing on the same port.  The
- * completion list stays here, so ordering, exactly-once delivery, ENOMEM
- * and the one-ring-per-take rule are the same on Windows.
+ * thread.  Everything above is common.  The IOCP backend: the completion
+ * port is the wait object; the doorbell ring is PostQueuedCompletionStatus()
+ * with a reserved completion key, and "drained" means
+ * GetQueuedCompletionStatusEx() dequeued that packet; socket readiness is a
+ * WSAPoll level check, with WSAEventSelect wake-ups posted to the same
+ * port (see that file).  The completion list stays here, so ordering,
+ * exactly-once delivery, ENOMEM and the one-ring-per-take rule are the
+ * same on Windows.
  */
 #include "config.h"
 #include "async/async_runtime.h"

@@ -5,7 +5,8 @@
  * Exactly one backend file is compiled (chosen by configure):
  *   async_runtime_epoll.c  epoll + eventfd doorbell   (Linux)
  *   async_runtime_poll.c   poll  + pipe doorbell      (BSD, macOS, any POSIX)
- *   async_runtime_iocp.c   IOCP                       (Windows, later)
+ *   async_runtime_iocp.c   IOCP port + doorbell packet, WSAPoll
+ *                          level checks, WSAEventSelect wake-ups (Windows)
  * Each says *how* for one OS; async_runtime.c holds what they share: the
  * completion list, the doorbell protocol, timeouts, EINTR handling, stats.
  *
