@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
+#include <unistd.h>     /* getpid (mingw-w64 has it too) */
 
 typedef struct driver_provider {
     mcp_provider_t provider;   /* first: the provider's ctx is this struct */
@@ -125,13 +125,41 @@ static json_t *dp_list_resources(void *ctx)
                      "mimeType", "application/json");
 }
 
+/*
+** t as "YYYY-MM-DDTHH:MM:SSZ".  By arithmetic on the seconds since the
+** epoch (every day has 86400 of them in time_t) rather than gmtime_r,
+** which not every C library has.
+*/
+static void format_utc(time_t t, char *buf, size_t size)
+{
+    int64_t secs = (int64_t)t;
+    int64_t days = secs / 86400, rem = secs % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    /* Days since 1970-01-01 to a date in the proleptic Gregorian
+     * calendar: count in 400-year eras (146097 days) of years that start
+     * on March 1, so the leap day is the last day of a year. */
+    int64_t z = days + 719468;              /* days since 0000-03-01 */
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;                                 /* [0, 146096] */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;   /* [0, 399] */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);          /* [0, 365] */
+    int64_t mp = (5 * doy + 2) / 153;                               /* March = 0 */
+    int64_t day = doy - (153 * mp + 2) / 5 + 1;
+    int64_t month = mp < 10 ? mp + 3 : mp - 9;
+    int64_t year = yoe + era * 400 + (month <= 2);
+    snprintf(buf, size, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
+             (long long)year, (long long)month, (long long)day,
+             (long long)(rem / 3600), (long long)(rem / 60 % 60), (long long)(rem % 60));
+}
+
 json_t *mcp_driver_status(const mcp_provider_t *provider)
 {
     const driver_provider_t *dp = (const driver_provider_t *)provider;
-    char started[64] = "";
-    struct tm tm;
-    if (gmtime_r(&dp->started_at, &tm) != NULL)
-        strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char started[64];
+    format_utc(dp->started_at, started, sizeof started);
     int64_t uptime = (port_clock_now_ms() - dp->started_ms) / 1000;
 
     backend_stats_t bs;
