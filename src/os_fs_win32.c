@@ -137,7 +137,10 @@ bool os_fs_exists_nofollow(const char *path)
     wchar_t *wpath = to_wide(path);
     if (wpath == NULL)
         return false;
-    /* GetFileAttributes looks at the entry itself, not a link's target. */
+    /* GetFileAttributes looks at the entry itself, not a link's target,
+     * so a dangling link exists.  (Under wine a dangling Unix symbolic
+     * link is invisible to Windows programs altogether: nothing here can
+     * see it there.) */
     DWORD attrs = GetFileAttributesW(wpath);
     free(wpath);
     return attrs != INVALID_FILE_ATTRIBUTES;
@@ -271,7 +274,7 @@ static bool is_device_name(const char *name, size_t n)
         if (strlen(devices[i]) == stem && _strnicmp(name, devices[i], stem) == 0)
             return true;
     if (stem == 4 && (_strnicmp(name, "COM", 3) == 0 || _strnicmp(name, "LPT", 3) == 0) &&
-        name[3] >= '0' && name[3] <= '9')
+        name[3] >= '1' && name[3] <= '9')
         return true;
     return false;
 }
