@@ -319,6 +319,7 @@ check_PROGRAMS += testsuite/check_gitmcp_win32
 testsuite_check_gitmcp_win32_SOURCES = testsuite/check_gitmcp_win32.c
 testsuite_check_gitmcp_win32_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
 testsuite_check_gitmcp_win32_LDADD = $(DRIVER_LDADD) $(CHECK_LIBS)
+testsuite_check_gitmcp_win32_LDFLAGS = $(TEST_LINK_FLAGS)
 TESTS += testsuite/check_gitmcp_win32
 endif # PLATFORM_WIN32
 endif
