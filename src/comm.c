@@ -5,12 +5,13 @@
  * LISTENERS.  Bind address NULL: one IPv4 socket on 0.0.0.0 and one IPv6
  * socket on :: with IPV6_V6ONLY (so the two never fight over the port,
  * whatever net.ipv6.bindv6only says); a host without IPv6 just gets the
- * IPv4 one.  A bind address: every address it resolves to.  All sockets
- * are non-blocking, close-on-exec, SO_REUSEADDR.  A readable listener
+ * IPv4 one.  A bind address: every address it resolves to.  The socket
+ * calls themselves are net.h's (one file per OS): all sockets are
+ * non-blocking and not inherited by children.  A readable listener
  * accepts at most COMM_ACCEPTS_PER_EVENT connections per event (the
  * runtime is level-triggered: the rest come next turn), so a connection
  * storm cannot monopolise a turn.  Out of file descriptors, the spare fd
- * kept open for the purpose is released so the pending connection can be
+ * kept open for the purpose (net_reserve_take; none on Windows) is released so the pending connection can be
  * accepted and turned away politely instead of spinning on a listener
  * that stays readable.
  *
@@ -29,7 +30,7 @@
  * OUTPUT.  comm_write() escapes through the telnet session into the
  * connection's output buffer and puts the connection on the `dirty` list.
  * comm_flush() (end of turn) gives each dirty connection exactly one
- * send(MSG_NOSIGNAL): everything the turn produced - reply and prompt -
+ * net_send (no SIGPIPE): everything the turn produced - reply and prompt -
  * leaves in one segment, and with TCP_NODELAY nothing waits for Nagle.
  * What the socket does not take stays buffered with WRITE interest on;
  * WRITE is dropped again as soon as the buffer is empty.  A buffer that

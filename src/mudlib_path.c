@@ -95,6 +95,24 @@ static bool push_path(char *out, size_t outsize, size_t *olen,
     return true;
 }
 
+/* Does [p, p+len) hold a component os_fs_name_allowed refuses?  (For
+ * the error message: push_path says only that it failed.) */
+static bool has_refused_name(const char *p, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && p[j] != '/')
+            j++;
+        size_t n = j - i;
+        bool dots = (n == 1 && p[i] == '.') || (n == 2 && p[i] == '.' && p[i + 1] == '.');
+        if (n > 0 && !dots && !os_fs_name_allowed(p + i, n))
+            return true;
+        i = j + 1;
+    }
+    return false;
+}
+
 int mudlib_path_normalize(const char *path, size_t len, const char *cur_dir,
                           char *out, size_t outsize, char *err, size_t errsize)
 {
@@ -118,8 +136,10 @@ int mudlib_path_normalize(const char *path, size_t len, const char *cur_dir,
         return -1;
     }
     if (!push_path(out, outsize, &olen, path, len)) {
-        snprintf(err, errsize, "illegal path: '%.*s' leaves the mudlib",
-                 (int)(len > 200 ? 200 : len), path);
+        snprintf(err, errsize, "illegal path: '%.*s' %s",
+                 (int)(len > 200 ? 200 : len), path,
+                 has_refused_name(path, len) ? "holds a name this system cannot use"
+                                             : "leaves the mudlib");
         return -1;
     }
     if (olen == 0) {

@@ -3,7 +3,7 @@
  * mingw-w64) running the bundled mudlib under wine, played from Linux
  * over real TCP: create characters, say something and see it echoed and
  * heard, quit (the save file is written through the Windows atomic
- * replace), a runtime error that reaches only the player who caused it,
+ * replace) and log back in (the password hash made on Windows checks), a runtime error that reaches only the player who caused it,
  * and an orderly shutdown by an admin's `shutdown` command and by Ctrl-C
  * (SIGINT to wine): the process exits 0 and the log says the shutdown
  * completed.
@@ -224,6 +224,23 @@ START_TEST(test_players_talk_quit_and_an_admin_shuts_down)
     ck_assert(strstr(saved, "alicepw1") == NULL);   /* only the hash */
     ck_assert(strstr(saved, "\r\n") == NULL);       /* written in binary mode */
     free(saved);
+
+    /* back again: the hash made on Windows (libxcrypt, salt from
+     * BCryptGenRandom) refuses a wrong password and takes the right one */
+    alice = e2e_client_connect_player(&d, "alice");
+    e2e_client_wait_for(alice, NAME_PROMPT);
+    e2e_client_send_line(alice, "alice");
+    e2e_client_wait_for(alice, "Password: ");
+    type_password(alice, "bobpw123");
+    e2e_client_wait_for(alice, "Wrong password.\r\nPassword: ");
+    type_password(alice, "alicepw1");
+    text = e2e_client_read_until_ms(alice, "> ", WINE_TIMEOUT_MS);
+    ck_assert_msg(strncmp(text, "\r\n" SQUARE, strlen(SQUARE) + 2) == 0, "relogin: \"%s\"", text);
+    free(text);
+    e2e_client_wait_for(bob, "Alice arrives.\r\n");
+    command(alice, "quit", "Goodbye, Alice.  Your character is saved.\r\n");
+    e2e_client_wait_eof(alice);
+    e2e_client_free(alice);
 
     /* the admin arrives and stops the game; bob is told and let go */
     e2e_client_t *root = create_character(&d, "root", "rootpw12");
