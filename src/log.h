@@ -9,16 +9,11 @@
 #define NEOLITH_LOG_H
 
 #include <stdbool.h>
-#include <stdio.h>      /* on mingw-w64 also __MINGW_PRINTF_FORMAT */
+#include <stdio.h>
 
-/* The format style printf-like functions declare: mingw-w64's C99 stdio
- * (__USE_MINGW_ANSI_STDIO, which has %zu and %lld) is "gnu_printf" to
- * the compiler, plain "printf" meaning msvcrt's there. */
-#if defined(__MINGW_PRINTF_FORMAT)
-#define LOG_PRINTF_FORMAT __MINGW_PRINTF_FORMAT
-#else
-#define LOG_PRINTF_FORMAT printf
-#endif
+#include "port/port_format.h"
+/* printf-like driver functions declare format(LOG_PRINTF_FORMAT, ...) */
+#define LOG_PRINTF_FORMAT PORT_PRINTF_FORMAT
 
 typedef enum log_level {
     LOG_LEVEL_DEBUG = 0,

@@ -11,6 +11,7 @@
  * exhaust the stack.
  */
 #include <config.h>     /* autoconf's: the angle brackets skip src/config.h */
+#include "port/port_format.h"
 #include "mcp_json.h"
 
 #include <stdarg.h>
@@ -320,7 +321,7 @@ typedef struct schema_walk {
 
 static bool schema_fail(schema_walk_t *w, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(PORT_PRINTF_FORMAT, 2, 3)))
 #endif
     ;
 

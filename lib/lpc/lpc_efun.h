@@ -45,6 +45,8 @@
 #ifndef LPC_EFUN_H
 #define LPC_EFUN_H
 
+#include "port/port_format.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -123,12 +125,12 @@ void lpc_efun_std_register(void);
  * newline needed).  Never returns. */
 void lpc_error(lpc_vm_t *vm, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((noreturn, format(printf, 2, 3)))
+    __attribute__((noreturn, format(PORT_PRINTF_FORMAT, 2, 3)))
 #endif
     ;
 void lpc_verror(lpc_vm_t *vm, const char *fmt, va_list ap)
 #if defined(__GNUC__)
-    __attribute__((noreturn, format(printf, 2, 0)))
+    __attribute__((noreturn, format(PORT_PRINTF_FORMAT, 2, 0)))
 #endif
     ;
 

@@ -47,6 +47,8 @@
 #ifndef LPC_LEX_H
 #define LPC_LEX_H
 
+#include "port/port_format.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -173,7 +175,7 @@ const lpc_token_t *lpc_lexer_peek(lpc_lexer_t *lx, int n);
 void lpc_lexer_diag(lpc_lexer_t *lx, lpc_diag_severity_t severity,
                     const lpc_srcloc_t *loc, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
+    __attribute__((format(PORT_PRINTF_FORMAT, 4, 5)))
 #endif
     ;
 int  lpc_lexer_error_count(const lpc_lexer_t *lx);

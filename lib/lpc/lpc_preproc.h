@@ -23,6 +23,8 @@
 #ifndef LPC_PREPROC_H
 #define LPC_PREPROC_H
 
+#include "port/port_format.h"
+
 #include "lpc/lpc_lex.h"
 
 #include <stdarg.h>
@@ -230,17 +232,17 @@ lpc_srcloc_t lpc_pp_file_loc(const pp_file_t *f);
 void lpc_pp_vdiag(lpc_lexer_t *lx, lpc_diag_severity_t sev,
               const lpc_srcloc_t *loc, const char *fmt, va_list ap)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 4, 0)))
+    __attribute__((format(PORT_PRINTF_FORMAT, 4, 0)))
 #endif
     ;
 void lpc_pp_error(lpc_lexer_t *lx, const lpc_srcloc_t *loc, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
+    __attribute__((format(PORT_PRINTF_FORMAT, 3, 4)))
 #endif
     ;
 void lpc_pp_warning(lpc_lexer_t *lx, const lpc_srcloc_t *loc, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
+    __attribute__((format(PORT_PRINTF_FORMAT, 3, 4)))
 #endif
     ;
 /* Quotes bytes for a message: printable ASCII as is, others as \xHH. */

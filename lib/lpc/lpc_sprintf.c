@@ -6,6 +6,7 @@
  * and an LPC error (a longjmp) would leak it.  It reports errors as a
  * message instead; the efuns free the buffer, then raise.
  */
+#include "port/port_format.h"
 #include "config.h"
 #include "lpc/lpc_sprintf.h"
 #include "lpc/lpc_efun_std.h"
@@ -236,7 +237,7 @@ typedef struct fmt_ctx {
 } fmt_ctx_t;
 
 #if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
+__attribute__((format(PORT_PRINTF_FORMAT, 2, 3)))
 #endif
 static bool fail(fmt_ctx_t *c, const char *fmt, ...)
 {

@@ -45,6 +45,8 @@
 #ifndef LPC_VALUE_H
 #define LPC_VALUE_H
 
+#include "port/port_format.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -145,7 +147,7 @@ void lpc_strbuf_append_cstr(lpc_strbuf_t *b, const char *cstr);
 void lpc_strbuf_append_char(lpc_strbuf_t *b, char c);
 void lpc_strbuf_printf(lpc_strbuf_t *b, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(PORT_PRINTF_FORMAT, 2, 3)))
 #endif
     ;
 /* Makes room for at least n more bytes (to write at data + len, then

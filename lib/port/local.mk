@@ -5,7 +5,8 @@ lib_port_libport_a_SOURCES = \
 	lib/port/port_clock.h lib/port/port_clock.c \
 	lib/port/port_sync.h lib/port/port_sync.c \
 	lib/port/port_thread.h \
-	lib/port/port_random.h
+	lib/port/port_random.h \
+	lib/port/port_format.h
 if PLATFORM_POSIX
 lib_port_libport_a_SOURCES += \
 	lib/port/port_clock_posix.c \
