@@ -31,9 +31,11 @@
  *
  * END OF INPUT.  A pipe's writer that closed its end: ERROR_BROKEN_PIPE.
  * A file at its end (or a console at Ctrl+Z): a read of zero bytes.  A
- * zero-byte read from a pipe is a zero-byte write by the client, not an
- * end, and is skipped.  Writing to a pipe whose reader is gone fails with
- * ERROR_NO_DATA or ERROR_BROKEN_PIPE: the client went away.
+ * read of zero bytes is the end on a pipe too, as read(2) says on POSIX:
+ * wine reports a closed Unix pipe that way, and skipping such reads would
+ * spin (on Windows only a client's zero-byte write gives one, which no
+ * client has a reason to make).  Writing to a pipe whose reader is gone
+ * fails with ERROR_NO_DATA or ERROR_BROKEN_PIPE: the client went away.
  */
 #include <config.h>     /* autoconf's: the angle brackets skip src/config.h */
 #include "mcp_stdio.h"
@@ -70,7 +72,6 @@ typedef struct blocking_call {
 struct mcp_stdio {
     int in_fd, out_fd;          /* C runtime fds (closed by close) */
     HANDLE in, out;             /* their OS handles (owned by the fds) */
-    bool in_is_pipe;
     const atomic_int_least64_t *drain_deadline_ms;
     HANDLE writer_wake;         /* auto-reset event: wake_writer sets it */
     blocking_call_t reader, writer;
@@ -144,7 +145,6 @@ mcp_stdio_t *mcp_stdio_open(int in_fd, int out_fd,
     io->out_fd = out_fd;
     io->in = in;
     io->out = out;
-    io->in_is_pipe = GetFileType(in) == FILE_TYPE_PIPE;
     io->drain_deadline_ms = drain_deadline_ms;
     atomic_init(&io->reader.stop, false);
     atomic_init(&io->reader.in_call, false);
@@ -196,8 +196,6 @@ mcp_io_status_t mcp_stdio_read(mcp_stdio_t *io, char *buf, size_t cap,
             *got = n;
             return MCP_IO_OK;
         }
-        if (ok && io->in_is_pipe)
-            continue;                   /* a zero-byte write, not the end */
         if (ok || e == ERROR_BROKEN_PIPE || e == ERROR_HANDLE_EOF)
             return MCP_IO_EOF;
         if (e == ERROR_OPERATION_ABORTED)
