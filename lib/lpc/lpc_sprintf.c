@@ -6,8 +6,8 @@
  * and an LPC error (a longjmp) would leak it.  It reports errors as a
  * message instead; the efuns free the buffer, then raise.
  */
-#include "port/port_format.h"
 #include "config.h"
+#include "port/port_format.h"
 #include "lpc/lpc_sprintf.h"
 #include "lpc/lpc_efun_std.h"
 #include "lpc/lpc_funcptr.h"
