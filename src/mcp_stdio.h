@@ -32,7 +32,8 @@ typedef enum mcp_io_status {
     MCP_IO_STOPPED,         /* read: stop_reader was called */
     MCP_IO_ABANDONED,       /* write: the drain deadline passed, or abort_writer */
     MCP_IO_CLOSED,          /* write: the client closed its end (EPIPE,
-                               ERROR_NO_DATA, ERROR_BROKEN_PIPE) */
+                               ERROR_NO_DATA, ERROR_BROKEN_PIPE,
+                               ERROR_PIPE_NOT_CONNECTED) */
     MCP_IO_FAILED           /* another error; the text says which */
 } mcp_io_status_t;
 

@@ -18,11 +18,17 @@
  * in_call after that store.  Both sequentially consistent: at least one
  * side sees the other's store (a worker that saw no stop is seen in the
  * call).  While the worker is in_call, the main thread repeats
- * CancelSynchronousIo, 1 ms apart, until a cancel lands or the worker
- * leaves the call; the repeat only happens in that narrow window, at
- * stop, never while the session runs.  The thread handle is made by the
+ * CancelSynchronousIo, 1 ms apart, until a cancel lands, the worker
+ * leaves the call or MCP_CANCEL_WINDOW_MS pass; the repeat only happens
+ * in that narrow window, at stop, never while the session runs.  The thread handle is made by the
  * worker itself before its first call (a plain store published by the
  * in_call store).
+ *
+ * CANCEL LIMITS.  Windows cancels a blocked ReadFile or WriteFile on
+ * pipes and consoles.  wine does not when the handle is a host (Unix)
+ * pipe - a driver under wine started by a Linux program - and says
+ * ERROR_NOT_FOUND: then the worker stays blocked, the transport's join
+ * times out and detaches it (logged), and the process exit ends it.
  *
  * WRITES.  A WriteFile to a pipe blocks until the client has read the
  * bytes; a client that stops reading blocks the writer there.  At stop
@@ -35,7 +41,8 @@
  * wine reports a closed Unix pipe that way, and skipping such reads would
  * spin (on Windows only a client's zero-byte write gives one, which no
  * client has a reason to make).  Writing to a pipe whose reader is gone
- * fails with ERROR_NO_DATA or ERROR_BROKEN_PIPE: the client went away.
+ * fails with ERROR_NO_DATA, ERROR_BROKEN_PIPE or ERROR_PIPE_NOT_CONNECTED:
+ * the client went away.
  */
 #include <config.h>     /* autoconf's: the angle brackets skip src/config.h */
 #include "mcp_stdio.h"
@@ -57,8 +64,10 @@
 /* Bytes per WriteFile: a bounded piece, so a cancelled write loses little. */
 #define MCP_WRITE_CHUNK 65536
 
-/* How long stop keeps trying to cancel a call the worker is entering. */
-#define MCP_CANCEL_TRIES 2000
+/* How long stop keeps trying to cancel a call the worker is entering, ms:
+ * the window is a few instructions wide, so this is only reached where
+ * the call cannot be cancelled at all (see CANCEL LIMITS). */
+#define MCP_CANCEL_WINDOW_MS 50
 
 /* One worker's blocking calls, as seen by the thread that stops them. */
 typedef struct blocking_call {
@@ -120,7 +129,8 @@ static bool call_stopped(blocking_call_t *c)
 static void call_stop(blocking_call_t *c)
 {
     atomic_store(&c->stop, true);               /* seq_cst: see the top */
-    for (int i = 0; i < MCP_CANCEL_TRIES && atomic_load(&c->in_call); i++) {
+    int64_t give_up = port_clock_now_ms() + MCP_CANCEL_WINDOW_MS;
+    while (atomic_load(&c->in_call) && port_clock_now_ms() < give_up) {
         if (c->thread != NULL && CancelSynchronousIo(c->thread))
             return;             /* the call ends with ERROR_OPERATION_ABORTED */
         Sleep(1);               /* not in the system call yet: try again */
@@ -196,7 +206,8 @@ mcp_io_status_t mcp_stdio_read(mcp_stdio_t *io, char *buf, size_t cap,
             *got = n;
             return MCP_IO_OK;
         }
-        if (ok || e == ERROR_BROKEN_PIPE || e == ERROR_HANDLE_EOF)
+        if (ok || e == ERROR_BROKEN_PIPE || e == ERROR_HANDLE_EOF ||
+            e == ERROR_PIPE_NOT_CONNECTED)
             return MCP_IO_EOF;
         if (e == ERROR_OPERATION_ABORTED)
             continue;                   /* cancelled, but not by stop */
@@ -233,7 +244,8 @@ mcp_io_status_t mcp_stdio_write(mcp_stdio_t *io, const char *buf, size_t len,
         if (call_stopped(&io->writer))
             return MCP_IO_ABANDONED;
         if (!ok) {
-            if (e == ERROR_NO_DATA || e == ERROR_BROKEN_PIPE)
+            if (e == ERROR_NO_DATA || e == ERROR_BROKEN_PIPE ||
+                e == ERROR_PIPE_NOT_CONNECTED)
                 return MCP_IO_CLOSED;
             if (e == ERROR_OPERATION_ABORTED)
                 continue;               /* cancelled, but not by abort */
