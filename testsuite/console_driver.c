@@ -5,6 +5,9 @@
  *
  *   <any line>   -> "got: <line>" (" [cut N]" when cut)
  *   spam         -> five lines "spam 1" .. "spam 5"
+ *   spam-in <ms> -> the five spam lines <ms> milliseconds later (output
+ *                   that arrives while the operator types, on every
+ *                   platform; SIGUSR1 does the same on POSIX)
  *   partial      -> "abc" without a newline (shown in front of the prompt)
  *   prompt <p>   -> the prompt becomes <p>
  *   secret       -> "Password: " and echo off; the next line is checked
@@ -19,7 +22,8 @@
  *
  * At exit, after console_stop, it writes "exit fds=A/B threads=C/D" to
  * stdout: fds open / threads running now, and before the console
- * started.
+ * started.  On Windows "fds" counts the process's handles, and there
+ * are no signals (SIGUSR1, SIGTERM): "spam" and "quit" do their work.
  *
  * Options: --mode auto|pipe|tty, --history PATH, --max-line N,
  *          --max-output N, --prompt P (default "> "), --no-complete
@@ -27,6 +31,7 @@
 #include "config.h"
 #include "async/async_runtime.h"
 #include "console/console.h"
+#include "port/port_clock.h"
 #include "port/port_thread.h"
 
 #include <dirent.h>
@@ -43,16 +48,6 @@
 #define KEY_CONSOLE 1
 #define KEY_SIGNAL  2
 
-static int sig_pipe[2] = { -1, -1 };
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    char b = (char)sig;
-    (void)write(sig_pipe[1], &b, 1);
-    errno = saved;
-}
-
 static void *nothing(void *arg)
 {
     return arg;
@@ -66,6 +61,64 @@ static void warm_up_threads(void)
     port_thread_t t;
     if (port_thread_create(&t, nothing, NULL, 0) == 0)
         port_thread_join(&t, NULL);
+}
+
+#ifdef _WIN32
+#include <windows.h>
+#include <tlhelp32.h>
+
+/* Threads of this process (a snapshot of the system's threads). */
+static int count_live_threads(void)
+{
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+    if (snap == INVALID_HANDLE_VALUE)
+        return -1;
+    THREADENTRY32 te;
+    te.dwSize = sizeof(te);
+    int n = 0;
+    DWORD self = GetCurrentProcessId();
+    for (BOOL ok = Thread32First(snap, &te); ok; ok = Thread32Next(snap, &te))
+        if (te.th32OwnerProcessID == self)
+            n++;
+    CloseHandle(snap);
+    return n;
+}
+
+static int count_open_fds(void)
+{
+    DWORD n = 0;
+    return GetProcessHandleCount(GetCurrentProcess(), &n) ? (int)n : -1;
+}
+
+static void sleep_ms(int ms)
+{
+    Sleep((DWORD)ms);
+}
+
+/* No signals to route on Windows. */
+static int signals_init(async_runtime_t *rt)
+{
+    (void)rt;
+    return 0;
+}
+
+static int signal_take(void)
+{
+    return 0;
+}
+
+static void signals_close(void)
+{
+}
+#else
+static int sig_pipe[2] = { -1, -1 };
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    char b = (char)sig;
+    (void)write(sig_pipe[1], &b, 1);
+    errno = saved;
 }
 
 /* Threads of this process that are alive.  A thread that was just
@@ -100,6 +153,44 @@ static int count_live_threads(void)
     return n;
 }
 
+static void sleep_ms(int ms)
+{
+    struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    nanosleep(&t, NULL);
+}
+
+/* SIGTERM and SIGUSR1 arrive on the runtime as KEY_SIGNAL (self-pipe). */
+static int signals_init(async_runtime_t *rt)
+{
+    if (pipe(sig_pipe) != 0)
+        return -1;
+    fcntl(sig_pipe[0], F_SETFD, FD_CLOEXEC);
+    fcntl(sig_pipe[1], F_SETFD, FD_CLOEXEC);
+    fcntl(sig_pipe[1], F_SETFL, O_NONBLOCK);
+    async_runtime_add_socket(rt, sig_pipe[0], ASYNC_EVENT_READ, KEY_SIGNAL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+/* The next signal that arrived, 0 when none. */
+static int signal_take(void)
+{
+    char sig;
+    return read(sig_pipe[0], &sig, 1) == 1 ? sig : 0;
+}
+
+static void signals_close(void)
+{
+    close(sig_pipe[0]);
+    close(sig_pipe[1]);
+}
+
 static int count_dir(const char *path)
 {
     DIR *d = opendir(path);
@@ -113,6 +204,12 @@ static int count_dir(const char *path)
     closedir(d);
     return n;
 }
+
+static int count_open_fds(void)
+{
+    return count_dir("/proc/self/fd");
+}
+#endif
 
 static void say(console_t *con, const char *s)
 {
@@ -179,24 +276,13 @@ int main(int argc, char **argv)
     }
 
     async_runtime_t *rt = async_runtime_init();
-    if (rt == NULL || pipe(sig_pipe) != 0) {
+    if (rt == NULL || signals_init(rt) != 0) {
         perror("console_driver: setup");
         return 1;
     }
-    fcntl(sig_pipe[0], F_SETFD, FD_CLOEXEC);
-    fcntl(sig_pipe[1], F_SETFD, FD_CLOEXEC);
-    fcntl(sig_pipe[1], F_SETFL, O_NONBLOCK);
-    async_runtime_add_socket(rt, sig_pipe[0], ASYNC_EVENT_READ, KEY_SIGNAL);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     warm_up_threads();
-    int fds_before = count_dir("/proc/self/fd");
+    int fds_before = count_open_fds();
     int threads_before = count_live_threads();
     opts.runtime = rt;
     char err[256];
@@ -212,19 +298,32 @@ int main(int argc, char **argv)
 
     bool expecting_secret = false;
     bool running = true;
+    int64_t spam_at = PORT_DEADLINE_NEVER;   /* spam-in: when to spam */
     while (running) {
         io_event_t evs[16];
-        int n = async_runtime_wait(rt, evs, 16, NULL);
+        struct timeval tv, *tvp = NULL;
+        if (spam_at != PORT_DEADLINE_NEVER) {
+            int64_t left = port_deadline_remaining_ms_ceil(spam_at);
+            tv.tv_sec = (long)(left / 1000);
+            tv.tv_usec = (long)(left % 1000) * 1000;
+            tvp = &tv;
+        }
+        int n = async_runtime_wait(rt, evs, 16, tvp);
+        if (spam_at != PORT_DEADLINE_NEVER && port_deadline_expired(spam_at)) {
+            spam_at = PORT_DEADLINE_NEVER;
+            spam(con);
+        }
         for (int i = 0; i < n && running; i++) {
             if (evs[i].completion_key == KEY_SIGNAL) {
-                char sig;
-                while (read(sig_pipe[0], &sig, 1) == 1) {
-                    if (sig == SIGTERM)
-                        running = false;
-                    else if (sig == SIGUSR1)
-                        spam(con);
-                    break;
-                }
+                int sig = signal_take();
+#ifndef _WIN32
+                if (sig == SIGTERM)
+                    running = false;
+                else if (sig == SIGUSR1)
+                    spam(con);
+#else
+                (void)sig;
+#endif
                 continue;
             }
             console_event_t ev;
@@ -248,6 +347,8 @@ int main(int argc, char **argv)
                     running = false;
                 } else if (strcmp(ev.text, "spam") == 0) {
                     spam(con);
+                } else if (strncmp(ev.text, "spam-in ", 8) == 0) {
+                    spam_at = port_deadline_after_ms(atoi(ev.text + 8));
                 } else if (strcmp(ev.text, "partial") == 0) {
                     say(con, "abc");
                 } else if (strncmp(ev.text, "prompt ", 7) == 0) {
@@ -276,13 +377,12 @@ int main(int argc, char **argv)
     }
 
     bool clean = console_stop(con);
-    int fds_after = count_dir("/proc/self/fd");
+    int fds_after = count_open_fds();
     /* A joined thread can take a moment to leave /proc (see
      * count_live_threads): give the kernel up to 2 s to finish. */
     int threads = count_live_threads();
     for (int i = 0; i < 2000 && threads > threads_before; i++) {
-        struct timespec ms = { 0, 1000000 };
-        nanosleep(&ms, NULL);
+        sleep_ms(1);
         threads = count_live_threads();
     }
     char bye[128];
@@ -290,7 +390,6 @@ int main(int argc, char **argv)
                        fds_before, threads, threads_before, clean ? "" : " stop=stuck");
     (void)write(1, bye, (size_t)len);
     async_runtime_destroy(rt);
-    close(sig_pipe[0]);
-    close(sig_pipe[1]);
+    signals_close();
     return clean ? 0 : 1;
 }

@@ -295,6 +295,28 @@ TESTS += testsuite/check_mudlib_e2e
 endif # PLATFORM_POSIX
 endif
 
+# ---------------------------------------------------------------- console on Windows
+# testsuite/console_driver.exe in a cross build: only lib/console,
+# lib/async and lib/port, so it links before the rest of the driver is
+# ported.  The native testsuite/check_console_wine runs it under wine
+# (piped, and on a tmux pseudo-terminal that wine turns into its
+# console); it skips, saying so, unless NEOLITH_WIN32_BUILD names the
+# cross build tree.
+if PLATFORM_WIN32
+check_PROGRAMS += testsuite/console_driver
+testsuite_console_driver_SOURCES = testsuite/console_driver.c
+testsuite_console_driver_LDADD = $(CONSOLE_LIBS)
+endif
+if HAVE_CHECK
+if PLATFORM_POSIX
+check_PROGRAMS += testsuite/check_console_wine
+testsuite_check_console_wine_SOURCES = testsuite/check_console_wine.c
+testsuite_check_console_wine_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+testsuite_check_console_wine_LDADD = lib/port/libport.a $(CHECK_LIBS)
+TESTS += testsuite/check_console_wine
+endif # PLATFORM_POSIX
+endif
+
 # ---------------------------------------------------------------- driver on Windows
 # testsuite/check_wine_e2e: a native program, run by hand (not in TESTS):
 # the cross-built neolith.exe under wine on a copy of the bundled
