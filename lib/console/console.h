@@ -11,11 +11,13 @@
  *   main -> worker   output (console_write), the prompt
  *                    (console_set_prompt), echo on/off (console_set_echo),
  *                    completion answers (console_complete_reply).  None of
- *                    these block; the worker is woken through a pipe it
- *                    polls together with the terminal.
+ *                    these block; the worker is woken through a pipe (an
+ *                    event on Windows) it waits for together with the
+ *                    terminal.
  *
  * Two modes, chosen at start:
- *  - TTY: stdin and stdout are terminals (and libedit is built in).  Lines
+ *  - TTY: stdin and stdout are terminals (and libedit is built in; on
+ *    Windows: consoles, and the console's own line editor).  Lines
  *    are edited with libedit (emacs keys, history, Tab completion); output
  *    arriving while the operator types is printed above the line being
  *    edited, which is then redrawn intact.  Ctrl-C clears the line, Ctrl-D
@@ -35,7 +37,9 @@
  *
  * Platform code lives behind this header: console_unix.c (libedit),
  * console_pipe.c (plain reading), console_io_posix.c (wake pipe, waiting,
- * terminal claim/restore); console.c is what they share.  See
+ * terminal claim/restore); on Windows console_win32.c (line editor on
+ * console key events) and console_io_win32.c (wake event, pipe reader
+ * thread, console modes); console.c is what they share.  See
  * docs/manual/console.md.
  */
 #ifndef CONSOLE_H
@@ -156,8 +160,9 @@ bool console_stop(console_t *console);
 bool console_is_tty(const console_t *console);
 
 /* Puts the terminal back to the settings it had when the console took it
- * over.  Async-signal-safe (one tcsetattr); any thread, any time, also
- * when no console runs (then it does nothing).  For fatal-error handlers
+ * over.  Async-signal-safe (one tcsetattr; on Windows two SetConsoleMode
+ * calls); any thread, any time, also when no console runs (then it does
+ * nothing).  For fatal-error handlers
  * and atexit; the normal path is console_stop. */
 void console_restore_terminal_emergency(void);
 

@@ -19,22 +19,26 @@
  * the session (EOF), Ctrl-D elsewhere deletes under the cursor, Tab asks
  * the main thread for candidates (COMPLETE_REQUEST, console_reply_wait).
  *
- * Screen: output goes through VT sequences (ENABLE_VIRTUAL_TERMINAL_
- * PROCESSING) and WriteConsoleW, UTF-8 converted to UTF-16, so non-ASCII
- * text shows whatever the console's code page.  Every change redraws
- * prompt + line: go up to the prompt's first row, clear to the end of
- * the screen, write prompt and line, put the cursor in place.  The rows
- * are computed as the console lays the text out (layout_*): widths of 0,
- * 1 or 2 columns per code point (wide East Asian characters), wrapping at
- * the screen buffer's width, which is read again on every wake-up and
- * key (window size events also wake us).  When the text ends exactly at
- * the end of a row, " \r" moves the cursor to the next row whether the
- * console wraps at once or defers the wrap, so the model never drifts.
+ * Screen: text is UTF-8 turned into UTF-16 and written with
+ * WriteConsoleW, so non-ASCII text shows whatever the console's code
+ * page; VT processing is on, so escape sequences of the prompt (colours)
+ * work.  Every change redraws prompt + line: move to the prompt's first
+ * row, blank the rows it covered, write prompt and line, put the cursor
+ * in place.  The cursor is moved with SetConsoleCursorPosition relative
+ * to where the console says it is, and rows are blanked with
+ * FillConsoleOutputCharacterW: exact after a scroll, and drawn right by
+ * wine's console on a Unix terminal, which garbles VT cursor movement.
+ * The row arithmetic (layout_*) uses widths of 0, 1 or 2 columns per code
+ * point (combining marks, wide East Asian characters) and the screen
+ * buffer's width, read again on every wake-up and key (window size events
+ * also wake us).  When the text ends exactly at the end of a row, " \r"
+ * moves the cursor to the next row whether the console wraps at once or
+ * defers the wrap, so the arithmetic never drifts.
  *
  * Output while a line is being edited: erase prompt + line, print the
  * output (text after its last newline is held back and shown in front
  * of the prompt, as a telnet client shows "Password: "), draw prompt +
- * line again.  Each redraw is one WriteConsoleW.
+ * line again.
  *
  * Echo off (console_set_echo(false)): the same editor, but the line is
  * not drawn and not kept in the history.
