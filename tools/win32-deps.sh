@@ -65,7 +65,11 @@ echo "$PINS" | while read -r name path sum; do
       # library's own /dev/urandom fallback is never needed.
       libxcrypt-*) ./configure $common --disable-werror --disable-obsolete-api --enable-hashes=strong,glibc
                    make -j"$jobs" install ;;
-      check-*)     ./configure $common --disable-subunit; make -j"$jobs" install ;;
+      # Check formats its messages (%jd) with mingw's C99 printf, and its
+      # header then says so (gnu_printf), matching how we build our code.
+      check-*)     ./configure $common --disable-subunit CPPFLAGS=-D__USE_MINGW_ANSI_STDIO=1
+                   make -j"$jobs" install
+                   sed -i 's/CK_ATTRIBUTE_FORMAT(printf,/CK_ATTRIBUTE_FORMAT(gnu_printf,/' "$prefix/include/check.h" ;;
     esac
   ) >"$log" 2>&1 || { echo "win32-deps: $name failed; last lines of $log:" >&2; tail -n 20 "$log" >&2; exit 1; }
 done
