@@ -40,6 +40,7 @@
 #include "async/async_worker.h"
 #include "port/port_atomic.h"
 #include "port/port_clock.h"
+#include "port/port_format.h"
 #include "port/port_sync.h"
 
 #include <errno.h>
@@ -163,7 +164,7 @@ static void copy_field(char *dst, size_t size, const char *src)
 
 static void reason_set(git_update_result_t *r, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(PORT_PRINTF_FORMAT, 2, 3)))
 #endif
     ;
 static void reason_set(git_update_result_t *r, const char *fmt, ...)
@@ -176,7 +177,7 @@ static void reason_set(git_update_result_t *r, const char *fmt, ...)
 
 static void reason_append(git_update_result_t *r, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(PORT_PRINTF_FORMAT, 2, 3)))
 #endif
     ;
 static void reason_append(git_update_result_t *r, const char *fmt, ...)
@@ -395,7 +396,7 @@ static void job_progress(git_job_t *job, const git_update_progress_t *p)
 
 static void job_step(git_job_t *job, git_update_step_t step, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
+    __attribute__((format(PORT_PRINTF_FORMAT, 3, 4)))
 #endif
     ;
 /* Records the step and announces it as a STEP progress message. */
