@@ -316,6 +316,18 @@ testsuite_check_console_wine_LDADD = lib/port/libport.a $(CHECK_LIBS)
 TESTS += testsuite/check_console_wine
 endif # PLATFORM_POSIX
 endif
+# The pipe cases of check_console, in process, under wine.
+if HAVE_CHECK
+if PLATFORM_WIN32
+check_PROGRAMS += testsuite/check_console
+testsuite_check_console_SOURCES = testsuite/check_console.c
+testsuite_check_console_CPPFLAGS = $(AM_CPPFLAGS)
+testsuite_check_console_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+testsuite_check_console_LDADD = $(CONSOLE_LIBS) $(CHECK_LIBS)
+testsuite_check_console_LDFLAGS = $(TEST_LINK_FLAGS)
+TESTS += testsuite/check_console
+endif # PLATFORM_WIN32
+endif
 
 # ---------------------------------------------------------------- driver on Windows
 # testsuite/check_wine_e2e: a native program, run by hand (not in TESTS):
