@@ -3,7 +3,7 @@
  *
  * With port_thread.h this is the only interface through which the tree
  * reaches OS synchronisation.  The POSIX implementation is
- * port_sync_posix.c; a Win32 one (SRWLOCK / CONDITION_VARIABLE) goes in
+ * port_sync_posix.c; the Win32 one (SRWLOCK / CONDITION_VARIABLE) is
  * port_sync_win32.c beside it.  Code that is the same on every platform
  * (events, built on a mutex and a condition variable) lives in port_sync.c.
  *
