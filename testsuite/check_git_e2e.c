@@ -113,13 +113,9 @@ static void scene_start_with(scene_t *s, const char *extra)
 {
     e2e_driver_t *d = &s->d;
     memset(s, 0, sizeof(*s));
-    d->pid = -1;
-    d->err_fd = -1;
-    snprintf(d->dir, sizeof(d->dir), "/tmp/neolith-git-e2e-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(d->dir));
+    e2e_driver_init(d);
     snprintf(s->seed, sizeof(s->seed), "%s/seed", d->dir);
     snprintf(s->mudlib, sizeof(s->mudlib), "%s/mudlib", d->dir);
-    d->port = e2e_free_port();
 
     sh("cp -R %s %s && rm -rf %s/log/* %s/data/players/*.o", mudlib_src, s->seed,
        s->seed, s->seed);

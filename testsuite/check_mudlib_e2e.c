@@ -11,13 +11,13 @@
  * Each test copies mudlib/ (without log/ and saved players) into a
  * mkdtemp folder and writes the test's config as <copy>/neolith.conf,
  * because the master reads the "admins:" line from /neolith.conf; the
- * admin is "root".  The driver and client helpers are copies of those
- * in check_runtime_e2e.c (same telnet reader, same "listening on port N"
- * start).  Synchronisation is on data, never on time: each reply is
+ * admin is "root" (e2e_mudlib.c: the copy, the password typing and the
+ * character creation, shared with check_wine_e2e).  Synchronisation is on data, never on time: each reply is
  * awaited by reading until it arrives; the per-expectation deadlines
  * only turn a hang into a failure.
  */
 #include <config.h>
+#include "e2e_mudlib.h"
 #include "e2e_util.h"
 #include "port/port_clock.h"
 #include "port/port_sync.h"
@@ -56,65 +56,11 @@ static int timeout_scale = 1;
 
 static char mudlib_src[PATH_MAX];   /* the bundled mudlib/ in the source tree */
 
-/* ---- the mudlib copy ------------------------------------------------- */
-
-/* What of mudlib/ a test does not take: the developer's log/ and saved
- * players, eval scratch files, and the config (each test writes its own
- * neolith.conf). */
-static bool copy_skips(const char *rel)
-{
-    if (strcmp(rel, "/log") == 0 || strncmp(rel, "/log/", 5) == 0)
-        return true;
-    if (strcmp(rel, "/neolith.conf") == 0)
-        return true;
-    size_t n = strlen(rel);
-    if (strncmp(rel, "/data/players/", 14) == 0 && n > 2 && strcmp(rel + n - 2, ".o") == 0)
-        return true;
-    if (strncmp(rel, "/tmp_eval/", 10) == 0 && n > 2 && strcmp(rel + n - 2, ".c") == 0)
-        return true;
-    return false;
-}
-
 /* A temp folder holding a copy of the bundled mudlib with a config of a
  * free loopback port and "admins: root".  The driver is not started. */
 static void mud_prepare(e2e_driver_t *d)
 {
-    memset(d, 0, sizeof(*d));
-    d->pid = -1;
-    d->err_fd = -1;
-    snprintf(d->dir, sizeof(d->dir), "/tmp/neolith-mudlib-e2e-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(d->dir));
-    snprintf(d->mudlib, sizeof(d->mudlib), "%s/mudlib", d->dir);
-    ck_assert_int_eq(mkdir(d->mudlib, 0755), 0);
-    e2e_copy_tree(mudlib_src, d->mudlib, copy_skips);
-    snprintf(d->conf, sizeof(d->conf), "%s/neolith.conf", d->mudlib);
-    d->port = e2e_free_port();
-    char text[512];
-    snprintf(text, sizeof(text),
-             "# written by check_mudlib_e2e\n"
-             "mudlib directory: .\n"
-             "port: %d\n"
-             "bind address: 127.0.0.1\n"
-             "log directory: log\n"
-             "admins: root\n",
-             d->port);
-    e2e_write_file(d->conf, text);
-}
-
-/* Writes `text` to the file `rel` of the mudlib copy. */
-static void mud_write(e2e_driver_t *d, const char *rel, const char *text)
-{
-    char path[PATH_MAX * 2];
-    snprintf(path, sizeof(path), "%s%s", d->mudlib, rel);
-    e2e_write_file(path, text);
-}
-
-/* The file `rel` of the mudlib copy (caller frees), or NULL. */
-static char *mud_read(e2e_driver_t *d, const char *rel)
-{
-    char path[PATH_MAX * 2];
-    snprintf(path, sizeof(path), "%s%s", d->mudlib, rel);
-    return e2e_read_whole_file(path);
+    e2e_mudlib_prepare(d, "check_mudlib_e2e", mudlib_src);
 }
 
 static char *client_read_until(e2e_client_t *c, const char *needle)
@@ -136,59 +82,20 @@ static char *command_reply(e2e_client_t *c, const char *cmd)
     return client_read_until(c, "> ");
 }
 
-static void assert_contains(const char *text, const char *needle)
-{
-    ck_assert_msg(strstr(text, needle) != NULL, "\"%s\" not in \"%s\"", needle, text);
-}
-
 /* ---- playing the bundled mudlib --------------------------------------- */
 
-#define NAME_PROMPT "Enter your character's name (a new name creates a character): "
-#define SQUARE "The village square\r\n"
 #define TAVERN "The Drowsy Dragon tavern\r\n"
 #define GARDEN "A walled garden\r\n"
-
-/* Types a password at a no-echo prompt the way a telnet client does:
- * only once the driver has said WILL ECHO for this prompt (one more
- * time than for the passwords typed before on this connection) and not
- * taken it back. */
-static void type_password(e2e_client_t *c, const char *password)
-{
-    int64_t deadline = port_deadline_after_ms(E2E_TIMEOUT_MS);
-    while (c->will_echo_count <= c->passwords_typed || !c->will_echo) {
-        ssize_t r = c->eof || c->error ? 0 : e2e_client_read_some_until(c, deadline);
-        if (r <= 0) {
-            char *got = e2e_printable(c->data, c->len);
-            ck_abort_msg("%s: no IAC WILL ECHO before password %d (%d WILL, %d WONT): %s; "
-                         "got \"%s\"", c->who, c->passwords_typed + 1, c->will_echo_count,
-                         c->wont_echo_count, r < 0 ? "timed out" : "connection ended", got);
-        }
-    }
-    c->passwords_typed++;
-    e2e_client_send_line(c, password);
-}
 
 /* Connects and creates the character `name` (lower case) with
  * `password`; returns once the player stands in the square at the
  * prompt. */
 static e2e_client_t *create_character(e2e_driver_t *d, const char *name, const char *password)
 {
-    e2e_client_t *c = e2e_client_connect_player(d, name);
-    e2e_client_wait_for(c, NAME_PROMPT);
-    e2e_client_send_line(c, name);
-    char expect[128];
-    snprintf(expect, sizeof(expect), "Creating the new character '%c%s'.\r\n"
-             "Choose a password (at least 6 characters): ",
-             name[0] - 'a' + 'A', name + 1);
-    e2e_client_wait_for(c, expect);
-    type_password(c, password);
-    e2e_client_wait_for(c, "Type it again: ");
-    type_password(c, password);
-    char *text = client_read_until(c, "Welcome!  Type 'help' for the commands.\r\n> ");
-    assert_contains(text, SQUARE);
-    assert_contains(text, "Obvious exits: east, north and west.\r\n");
+    char *text;
+    e2e_client_t *c = e2e_create_character(d, name, password, E2E_TIMEOUT_MS, &text);
+    e2e_assert_contains(text, "Obvious exits: east, north and west.\r\n");
     free(text);
-    ck_assert_msg(strstr(c->seen, password) == NULL, "%s: the password was echoed", name);
     return c;
 }
 
@@ -199,10 +106,10 @@ static e2e_client_t *login(e2e_driver_t *d, const char *name, const char *passwo
                        const char *room)
 {
     e2e_client_t *c = e2e_client_connect_player(d, name);
-    e2e_client_wait_for(c, NAME_PROMPT);
+    e2e_client_wait_for(c, E2E_NAME_PROMPT);
     e2e_client_send_line(c, name);
     e2e_client_wait_for(c, "Password: ");
-    type_password(c, password);
+    e2e_type_password(c, password, E2E_TIMEOUT_MS);
     char *text = client_read_until(c, "> ");
     ck_assert_msg(strncmp(text, "\r\n", 2) == 0 && strncmp(text + 2, room, strlen(room)) == 0,
                   "%s: expected the room \"%s\" after the password, got \"%s\"",
@@ -217,7 +124,7 @@ static char *save_file(e2e_driver_t *d, const char *name)
 {
     char rel[128];
     snprintf(rel, sizeof(rel), "/data/players/%s.o", name);
-    return mud_read(d, rel);
+    return e2e_mudlib_read(d, rel);
 }
 
 /* ---- tests ----------------------------------------------------------- */
@@ -234,7 +141,7 @@ START_TEST(test_new_character_looks_walks_talks_and_logs_back_in)
 
     /* look: the room, its exits, and who else stands here */
     char *text = command_reply(bob, "look");
-    ck_assert_str_eq(text, SQUARE
+    ck_assert_str_eq(text, E2E_SQUARE
                      "Cobbles worn smooth by generations of feet surround an old stone\r\n"
                      "fountain.  Laughter spills out of a tavern to the north, a road\r\n"
                      "leads east out of the village, and a gate opens west onto a\r\n"
@@ -262,12 +169,12 @@ START_TEST(test_new_character_looks_walks_talks_and_logs_back_in)
     /* movement: the room left and the room entered are told */
     text = command_reply(alice, "north");
     ck_assert_msg(strncmp(text, TAVERN, strlen(TAVERN)) == 0, "north: \"%s\"", text);
-    assert_contains(text, "The only obvious exit is south.\r\n");
-    assert_contains(text, "  A brass lamp\r\n");
+    e2e_assert_contains(text, "The only obvious exit is south.\r\n");
+    e2e_assert_contains(text, "  A brass lamp\r\n");
     free(text);
     e2e_client_wait_for(bob, "Alice leaves north.\r\n");
     text = command_reply(alice, "s");       /* the alias of south */
-    ck_assert_msg(strncmp(text, SQUARE, strlen(SQUARE)) == 0, "s: \"%s\"", text);
+    ck_assert_msg(strncmp(text, E2E_SQUARE, strlen(E2E_SQUARE)) == 0, "s: \"%s\"", text);
     free(text);
     e2e_client_wait_for(bob, "Alice arrives.\r\n");
     command(alice, "up", "What?\r\n> ");
@@ -276,8 +183,8 @@ START_TEST(test_new_character_looks_walks_talks_and_logs_back_in)
     /* who lists both */
     text = command_reply(alice, "who");
     ck_assert_msg(strncmp(text, "2 players online:\r\n", 19) == 0, "who: \"%s\"", text);
-    assert_contains(text, "\r\n  Alice\r\n");
-    assert_contains(text, "\r\n  Bob\r\n");
+    e2e_assert_contains(text, "\r\n  Alice\r\n");
+    e2e_assert_contains(text, "\r\n  Bob\r\n");
     free(text);
 
     /* quit saves and hangs up; the room is told */
@@ -288,20 +195,20 @@ START_TEST(test_new_character_looks_walks_talks_and_logs_back_in)
     command(bob, "who", "One player online:\r\n  Bob\r\n> ");
     char *saved = save_file(&d, "alice");
     ck_assert_msg(saved != NULL, "no /data/players/alice.o after quit");
-    assert_contains(saved, "\nname \"alice\"\n");
+    e2e_assert_contains(saved, "\nname \"alice\"\n");
     ck_assert(strstr(saved, "alicepw1") == NULL);     /* only the hash */
     free(saved);
 
     /* back: a wrong password is refused, the right one lets her in */
     alice = e2e_client_connect_player(&d, "alice");
-    e2e_client_wait_for(alice, NAME_PROMPT);
+    e2e_client_wait_for(alice, E2E_NAME_PROMPT);
     e2e_client_send_line(alice, "Alice");
     e2e_client_wait_for(alice, "Password: ");
-    type_password(alice, "bobpw123");
+    e2e_type_password(alice, "bobpw123", E2E_TIMEOUT_MS);
     e2e_client_wait_for(alice, "Wrong password.\r\nPassword: ");
-    type_password(alice, "alicepw1");
+    e2e_type_password(alice, "alicepw1", E2E_TIMEOUT_MS);
     text = client_read_until(alice, "> ");
-    ck_assert_msg(strncmp(text, "\r\n" SQUARE, strlen(SQUARE) + 2) == 0, "relogin: \"%s\"", text);
+    ck_assert_msg(strncmp(text, "\r\n" E2E_SQUARE, strlen(E2E_SQUARE) + 2) == 0, "relogin: \"%s\"", text);
     free(text);
     e2e_client_wait_for(bob, "Alice arrives.\r\n");
     command(alice, "say back again", "You say: back again\r\n> ");
@@ -327,24 +234,24 @@ START_TEST(test_three_wrong_passwords_hang_up)
     e2e_client_free(alice);
 
     e2e_client_t *c = e2e_client_connect_player(&d, "intruder");
-    e2e_client_wait_for(c, NAME_PROMPT);
+    e2e_client_wait_for(c, E2E_NAME_PROMPT);
     e2e_client_send_line(c, "alice");
     e2e_client_wait_for(c, "Password: ");
-    type_password(c, "guess1");
+    e2e_type_password(c, "guess1", E2E_TIMEOUT_MS);
     e2e_client_wait_for(c, "Wrong password.\r\nPassword: ");
-    type_password(c, "guess2");
+    e2e_type_password(c, "guess2", E2E_TIMEOUT_MS);
     e2e_client_wait_for(c, "Wrong password.\r\nPassword: ");
-    type_password(c, "guess3");
+    e2e_type_password(c, "guess3", E2E_TIMEOUT_MS);
     e2e_client_wait_for(c, "Wrong password.  Too many tries; goodbye.\r\n");
     e2e_client_wait_eof(c);
     e2e_client_free(c);
 
     /* the character is intact */
-    alice = login(&d, "alice", "alicepw1", SQUARE);
+    alice = login(&d, "alice", "alicepw1", E2E_SQUARE);
     e2e_client_free(alice);
-    char *log = mud_read(&d, "/log/login");
+    char *log = e2e_mudlib_read(&d, "/log/login");
     ck_assert_ptr_nonnull(log);
-    assert_contains(log, "failed login as alice from 127.0.0.1\n");
+    e2e_assert_contains(log, "failed login as alice from 127.0.0.1\n");
     free(log);
     e2e_driver_stop(&d);
     e2e_driver_cleanup(&d);
@@ -366,7 +273,7 @@ START_TEST(test_link_dead_body_waits_and_a_second_login_takes_over)
     e2e_client_free(alice);
     e2e_client_wait_for(bob, "Alice turns to stone.\r\n");
     char *text = command_reply(bob, "look");
-    assert_contains(text, "  Alice (link-dead)\r\n");
+    e2e_assert_contains(text, "  Alice (link-dead)\r\n");
     free(text);
     text = command_reply(bob, "who");
     ck_assert_str_eq(text, "One player online:\r\n  Bob\r\n> ");
@@ -374,11 +281,11 @@ START_TEST(test_link_dead_body_waits_and_a_second_login_takes_over)
 
     /* logging in again takes the body back */
     alice = e2e_client_connect_player(&d, "alice");
-    e2e_client_wait_for(alice, NAME_PROMPT);
+    e2e_client_wait_for(alice, E2E_NAME_PROMPT);
     e2e_client_send_line(alice, "alice");
     e2e_client_wait_for(alice, "Password: ");
-    type_password(alice, "alicepw1");
-    e2e_client_wait_for(alice, "\r\nReconnected.\r\n" SQUARE);
+    e2e_type_password(alice, "alicepw1", E2E_TIMEOUT_MS);
+    e2e_client_wait_for(alice, "\r\nReconnected.\r\n" E2E_SQUARE);
     e2e_client_wait_for(alice, "> ");
     e2e_client_wait_for(bob, "Alice is back.\r\n");
     command(alice, "say hello again", "You say: hello again\r\n> ");
@@ -387,11 +294,11 @@ START_TEST(test_link_dead_body_waits_and_a_second_login_takes_over)
     /* a second login while connected takes over; the first is told and
      * hung up */
     e2e_client_t *again = e2e_client_connect_player(&d, "alice again");
-    e2e_client_wait_for(again, NAME_PROMPT);
+    e2e_client_wait_for(again, E2E_NAME_PROMPT);
     e2e_client_send_line(again, "alice");
     e2e_client_wait_for(again, "Password: ");
-    type_password(again, "alicepw1");
-    e2e_client_wait_for(again, "\r\nReconnected.\r\n" SQUARE);
+    e2e_type_password(again, "alicepw1", E2E_TIMEOUT_MS);
+    e2e_client_wait_for(again, "\r\nReconnected.\r\n" E2E_SQUARE);
     e2e_client_wait_for(again, "> ");
     e2e_client_wait_for(alice, "Someone logged in as you; goodbye.\r\n");
     e2e_client_wait_eof(alice);
@@ -430,11 +337,11 @@ START_TEST(test_saved_room_and_password_survive_a_driver_restart)
 
     char *saved = save_file(&d, "alice");
     ck_assert_ptr_nonnull(saved);
-    assert_contains(saved, "\nlast_room \"/domains/start/tavern\"\n");
+    e2e_assert_contains(saved, "\nlast_room \"/domains/start/tavern\"\n");
     free(saved);
     saved = save_file(&d, "bob");
     ck_assert_ptr_nonnull(saved);
-    assert_contains(saved, "\nlast_room \"/domains/start/garden\"\n");
+    e2e_assert_contains(saved, "\nlast_room \"/domains/start/garden\"\n");
     free(saved);
 
     /* a new driver on the same mudlib */
@@ -445,10 +352,10 @@ START_TEST(test_saved_room_and_password_survive_a_driver_restart)
 
     /* the password came back too: a wrong one is still refused */
     e2e_client_t *c = e2e_client_connect_player(&d, "intruder");
-    e2e_client_wait_for(c, NAME_PROMPT);
+    e2e_client_wait_for(c, E2E_NAME_PROMPT);
     e2e_client_send_line(c, "bob");
     e2e_client_wait_for(c, "Password: ");
-    type_password(c, "alicepw1");
+    e2e_type_password(c, "alicepw1", E2E_TIMEOUT_MS);
     e2e_client_wait_for(c, "Wrong password.\r\nPassword: ");
     e2e_client_free(c);
 
@@ -475,7 +382,7 @@ START_TEST(test_runtime_error_in_a_command_goes_to_that_player_only)
 {
     e2e_driver_t d;
     mud_prepare(&d);
-    mud_write(&d, "/cmds/oops.c", OOPS_COMMAND);
+    e2e_mudlib_write(&d, "/cmds/oops.c", OOPS_COMMAND);
     e2e_driver_start(&d, "neolith");
     e2e_client_t *root = create_character(&d, "root", "rootpw12");
     e2e_client_t *bob = create_character(&d, "bob", "bobpw123");
@@ -491,7 +398,7 @@ START_TEST(test_runtime_error_in_a_command_goes_to_that_player_only)
     char *text = command_reply(root, "oops");
     ck_assert_msg(strncmp(text, "Error: Array index 1 out of bounds (size 0)\r\n", 45) == 0,
                   "oops as admin: \"%s\"", text);
-    assert_contains(text, "/cmds/oops.c:7: in main()");
+    e2e_assert_contains(text, "/cmds/oops.c:7: in main()");
     free(text);
 
     /* both go on playing, and each saw only their own error */
@@ -500,16 +407,16 @@ START_TEST(test_runtime_error_in_a_command_goes_to_that_player_only)
     command(root, "say me too", "You say: me too\r\n> ");
     e2e_client_wait_for(bob, "Root says: me too\r\n");
     text = command_reply(bob, "who");
-    assert_contains(text, "  Root          (admin)\r\n");
+    e2e_assert_contains(text, "  Root          (admin)\r\n");
     free(text);
     ck_assert(strstr(root->seen, "Something went wrong") == NULL);
     ck_assert(strstr(bob->seen, "Error:") == NULL);
     ck_assert(strstr(bob->seen, "/cmds/oops.c") == NULL);
 
     /* and the master logged it */
-    char *log = mud_read(&d, "/log/runtime");
+    char *log = e2e_mudlib_read(&d, "/log/runtime");
     ck_assert_ptr_nonnull(log);
-    assert_contains(log, "Array index 1 out of bounds (size 0)\n");
+    e2e_assert_contains(log, "Array index 1 out of bounds (size 0)\n");
     free(log);
 
     e2e_client_free(root);
@@ -559,7 +466,7 @@ START_TEST(test_file_sandbox_refuses_dotdot_escapes)
     snprintf(link, sizeof(link), "%s/u/link.txt", d.mudlib);
     ck_assert_int_eq(symlink(outside, link), 0);
     snprintf(escape, sizeof(escape), "%s/escape.txt", d.dir);
-    mud_write(&d, "/u/inside.txt", "inside text\n");
+    e2e_mudlib_write(&d, "/u/inside.txt", "inside text\n");
     e2e_driver_start(&d, "neolith");
 
     e2e_client_t *root = create_character(&d, "root", "rootpw12");

@@ -27,6 +27,7 @@
  * failure.
  */
 #include <config.h>
+#include "e2e_mudlib.h"
 #include "e2e_util.h"
 #include "port/port_clock.h"
 
@@ -48,73 +49,15 @@
 static char mudlib_src[PATH_MAX];   /* the bundled mudlib/ in the source tree */
 static char win_build[PATH_MAX];    /* NEOLITH_WIN32_BUILD, resolved */
 
-/* ---- the mudlib copy (as check_mudlib_e2e does it) ------------------- */
-
-static bool copy_skips(const char *rel)
-{
-    if (strcmp(rel, "/log") == 0 || strncmp(rel, "/log/", 5) == 0)
-        return true;
-    if (strcmp(rel, "/neolith.conf") == 0)
-        return true;
-    size_t n = strlen(rel);
-    if (strncmp(rel, "/data/players/", 14) == 0 && n > 2 && strcmp(rel + n - 2, ".o") == 0)
-        return true;
-    if (strncmp(rel, "/tmp_eval/", 10) == 0 && n > 2 && strcmp(rel + n - 2, ".c") == 0)
-        return true;
-    return false;
-}
-
 /* A temp folder holding a copy of the bundled mudlib with a config of a
  * free loopback port and "admins: root" (the master reads it from
  * /neolith.conf). */
 static void mud_prepare(e2e_driver_t *d)
 {
-    memset(d, 0, sizeof(*d));
-    d->pid = -1;
-    d->err_fd = -1;
-    snprintf(d->dir, sizeof(d->dir), "/tmp/neolith-wine-e2e-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(d->dir));
-    snprintf(d->mudlib, sizeof(d->mudlib), "%s/mudlib", d->dir);
-    ck_assert_int_eq(mkdir(d->mudlib, 0755), 0);
-    e2e_copy_tree(mudlib_src, d->mudlib, copy_skips);
-    snprintf(d->conf, sizeof(d->conf), "%s/neolith.conf", d->mudlib);
-    d->port = e2e_free_port();
-    char text[512];
-    snprintf(text, sizeof(text),
-             "# written by check_wine_e2e\n"
-             "mudlib directory: .\n"
-             "port: %d\n"
-             "bind address: 127.0.0.1\n"
-             "log directory: log\n"
-             "admins: root\n",
-             d->port);
-    e2e_write_file(d->conf, text);
-}
-
-static char *mud_read(e2e_driver_t *d, const char *rel)
-{
-    char path[PATH_MAX * 2];
-    snprintf(path, sizeof(path), "%s%s", d->mudlib, rel);
-    return e2e_read_whole_file(path);
-}
-
-static void mud_write(e2e_driver_t *d, const char *rel, const char *text)
-{
-    char path[PATH_MAX * 2];
-    snprintf(path, sizeof(path), "%s%s", d->mudlib, rel);
-    e2e_write_file(path, text);
-}
-
-static void assert_contains(const char *text, const char *needle)
-{
-    ck_assert_msg(text != NULL && strstr(text, needle) != NULL,
-                  "\"%s\" not in \"%s\"", needle, text != NULL ? text : "(null)");
+    e2e_mudlib_prepare(d, "check_wine_e2e", mudlib_src);
 }
 
 /* ---- playing ----------------------------------------------------------- */
-
-#define NAME_PROMPT "Enter your character's name (a new name creates a character): "
-#define SQUARE "The village square\r\n"
 
 static char *command_reply(e2e_client_t *c, const char *cmd)
 {
@@ -128,47 +71,6 @@ static void command(e2e_client_t *c, const char *cmd, const char *reply)
     e2e_client_wait_for(c, reply);
 }
 
-/* A password at a no-echo prompt, typed once the driver said WILL ECHO
- * for it (as a telnet client would). */
-static void type_password(e2e_client_t *c, const char *password)
-{
-    int64_t deadline = port_deadline_after_ms(WINE_TIMEOUT_MS);
-    while (c->will_echo_count <= c->passwords_typed || !c->will_echo) {
-        ssize_t r = c->eof || c->error ? 0 : e2e_client_read_some_until(c, deadline);
-        if (r <= 0) {
-            char *got = e2e_printable(c->data, c->len);
-            ck_abort_msg("%s: no IAC WILL ECHO before password %d: %s; got \"%s\"",
-                         c->who, c->passwords_typed + 1,
-                         r < 0 ? "timed out" : "connection ended", got);
-        }
-    }
-    c->passwords_typed++;
-    e2e_client_send_line(c, password);
-}
-
-/* Connects and creates the character `name` (lower case); returns at the
- * first prompt, in the village square. */
-static e2e_client_t *create_character(e2e_driver_t *d, const char *name, const char *password)
-{
-    e2e_client_t *c = e2e_client_connect_player(d, name);
-    e2e_client_wait_for(c, NAME_PROMPT);
-    e2e_client_send_line(c, name);
-    char expect[128];
-    snprintf(expect, sizeof(expect), "Creating the new character '%c%s'.\r\n"
-             "Choose a password (at least 6 characters): ",
-             name[0] - 'a' + 'A', name + 1);
-    e2e_client_wait_for(c, expect);
-    type_password(c, password);
-    e2e_client_wait_for(c, "Type it again: ");
-    type_password(c, password);
-    char *text = e2e_client_read_until_ms(c, "Welcome!  Type 'help' for the commands.\r\n> ",
-                                          WINE_TIMEOUT_MS);
-    assert_contains(text, SQUARE);
-    free(text);
-    ck_assert_msg(strstr(c->seen, password) == NULL, "%s: the password was echoed", name);
-    return c;
-}
-
 /* The admin `root` shuts the game down: the driver must say goodbye,
  * close every connection, exit 0 and log the orderly shutdown (on its
  * stderr and in <mudlib>/log/neolith.log). */
@@ -179,11 +81,11 @@ static void shutdown_by_admin(e2e_driver_t *d, e2e_client_t *root)
     int code = e2e_exit_code(e2e_driver_wait(d));
     char *log = e2e_driver_log_copy(d);
     ck_assert_msg(code == 0, "neolith.exe exited %d; its stderr:\n%s", code, log);
-    assert_contains(log, "backend: shutdown complete (exit status 0)");
-    assert_contains(log, "neolith stopped (exit status 0)");
+    e2e_assert_contains(log, "backend: shutdown complete (exit status 0)");
+    e2e_assert_contains(log, "neolith stopped (exit status 0)");
     free(log);
-    char *file_log = mud_read(d, "/log/neolith.log");
-    assert_contains(file_log, "backend: shutdown complete (exit status 0)");
+    char *file_log = e2e_mudlib_read(d, "/log/neolith.log");
+    e2e_assert_contains(file_log, "backend: shutdown complete (exit status 0)");
     free(file_log);
 }
 
@@ -196,11 +98,11 @@ START_TEST(test_players_talk_quit_and_an_admin_shuts_down)
     e2e_driver_start(&d, "neolith");
     char *log = e2e_driver_log_copy(&d);
     /* the Windows paths the driver works with: "Z:/tmp/..." under wine */
-    assert_contains(log, "comm: listening on 127.0.0.1:");
+    e2e_assert_contains(log, "comm: listening on 127.0.0.1:");
     free(log);
 
-    e2e_client_t *alice = create_character(&d, "alice", "alicepw1");
-    e2e_client_t *bob = create_character(&d, "bob", "bobpw123");
+    e2e_client_t *alice = e2e_create_character(&d, "alice", "alicepw1", WINE_TIMEOUT_MS, NULL);
+    e2e_client_t *bob = e2e_create_character(&d, "bob", "bobpw123", WINE_TIMEOUT_MS, NULL);
     e2e_client_wait_for(alice, "Bob arrives.\r\n");
 
     /* say: the speaker's echo, and the other player hears it */
@@ -218,9 +120,9 @@ START_TEST(test_players_talk_quit_and_an_admin_shuts_down)
     e2e_client_wait_eof(alice);
     e2e_client_free(alice);
     e2e_client_wait_for(bob, "Alice leaves the game.\r\n");
-    char *saved = mud_read(&d, "/data/players/alice.o");
+    char *saved = e2e_mudlib_read(&d, "/data/players/alice.o");
     ck_assert_msg(saved != NULL, "no /data/players/alice.o after quit");
-    assert_contains(saved, "\nname \"alice\"\n");
+    e2e_assert_contains(saved, "\nname \"alice\"\n");
     ck_assert(strstr(saved, "alicepw1") == NULL);   /* only the hash */
     ck_assert(strstr(saved, "\r\n") == NULL);       /* written in binary mode */
     free(saved);
@@ -228,14 +130,14 @@ START_TEST(test_players_talk_quit_and_an_admin_shuts_down)
     /* back again: the hash made on Windows (libxcrypt, salt from
      * BCryptGenRandom) refuses a wrong password and takes the right one */
     alice = e2e_client_connect_player(&d, "alice");
-    e2e_client_wait_for(alice, NAME_PROMPT);
+    e2e_client_wait_for(alice, E2E_NAME_PROMPT);
     e2e_client_send_line(alice, "alice");
     e2e_client_wait_for(alice, "Password: ");
-    type_password(alice, "bobpw123");
+    e2e_type_password(alice, "bobpw123", WINE_TIMEOUT_MS);
     e2e_client_wait_for(alice, "Wrong password.\r\nPassword: ");
-    type_password(alice, "alicepw1");
+    e2e_type_password(alice, "alicepw1", WINE_TIMEOUT_MS);
     text = e2e_client_read_until_ms(alice, "> ", WINE_TIMEOUT_MS);
-    ck_assert_msg(strncmp(text, "\r\n" SQUARE, strlen(SQUARE) + 2) == 0, "relogin: \"%s\"", text);
+    ck_assert_msg(strncmp(text, "\r\n" E2E_SQUARE, strlen(E2E_SQUARE) + 2) == 0, "relogin: \"%s\"", text);
     free(text);
     e2e_client_wait_for(bob, "Alice arrives.\r\n");
     command(alice, "quit", "Goodbye, Alice.  Your character is saved.\r\n");
@@ -243,7 +145,7 @@ START_TEST(test_players_talk_quit_and_an_admin_shuts_down)
     e2e_client_free(alice);
 
     /* the admin arrives and stops the game; bob is told and let go */
-    e2e_client_t *root = create_character(&d, "root", "rootpw12");
+    e2e_client_t *root = e2e_create_character(&d, "root", "rootpw12", WINE_TIMEOUT_MS, NULL);
     e2e_client_wait_for(bob, "Root arrives.\r\n");
     shutdown_by_admin(&d, root);
     e2e_client_wait_for(bob, "Root shuts the game down.\r\n");
@@ -269,10 +171,10 @@ START_TEST(test_runtime_error_reaches_only_that_player)
 {
     e2e_driver_t d;
     mud_prepare(&d);
-    mud_write(&d, "/cmds/oops.c", OOPS_COMMAND);
+    e2e_mudlib_write(&d, "/cmds/oops.c", OOPS_COMMAND);
     e2e_driver_start(&d, "neolith");
-    e2e_client_t *root = create_character(&d, "root", "rootpw12");
-    e2e_client_t *bob = create_character(&d, "bob", "bobpw123");
+    e2e_client_t *root = e2e_create_character(&d, "root", "rootpw12", WINE_TIMEOUT_MS, NULL);
+    e2e_client_t *bob = e2e_create_character(&d, "bob", "bobpw123", WINE_TIMEOUT_MS, NULL);
     e2e_client_wait_for(root, "Bob arrives.\r\n");
 
     command(bob, "oops",
@@ -282,8 +184,8 @@ START_TEST(test_runtime_error_reaches_only_that_player)
     ck_assert(strstr(root->seen, "Something went wrong") == NULL);
     ck_assert(strstr(root->seen, "out of bounds") == NULL);
 
-    char *log = mud_read(&d, "/log/runtime");
-    assert_contains(log, "Array index 1 out of bounds (size 0)\n");
+    char *log = e2e_mudlib_read(&d, "/log/runtime");
+    e2e_assert_contains(log, "Array index 1 out of bounds (size 0)\n");
     free(log);
 
     shutdown_by_admin(&d, root);
@@ -301,16 +203,16 @@ START_TEST(test_ctrl_c_shuts_down_in_order)
     e2e_driver_t d;
     mud_prepare(&d);
     e2e_driver_start(&d, "neolith");
-    e2e_client_t *bob = create_character(&d, "bob", "bobpw123");
+    e2e_client_t *bob = e2e_create_character(&d, "bob", "bobpw123", WINE_TIMEOUT_MS, NULL);
     ck_assert_int_eq(kill(d.pid, SIGINT), 0);
     e2e_client_wait_eof(bob);
     int code = e2e_exit_code(e2e_driver_wait(&d));
     char *log = e2e_driver_log_copy(&d);
     ck_assert_msg(code == 0, "neolith.exe exited %d after Ctrl-C; its stderr:\n%s", code, log);
-    assert_contains(log, "backend: received Ctrl-C, shutting down");
-    assert_contains(log, "backend: shutdown complete (exit status 0)");
+    e2e_assert_contains(log, "backend: received Ctrl-C, shutting down");
+    e2e_assert_contains(log, "backend: shutdown complete (exit status 0)");
     free(log);
-    char *saved = mud_read(&d, "/data/players/bob.o");
+    char *saved = e2e_mudlib_read(&d, "/data/players/bob.o");
     ck_assert_msg(saved != NULL, "no /data/players/bob.o after the shutdown");
     free(saved);
     e2e_client_free(bob);

@@ -220,17 +220,22 @@ char *e2e_driver_log_copy(e2e_driver_t *d)
     return s;
 }
 
-void e2e_driver_prepare(e2e_driver_t *d, const char *tag, const char *extra)
+void e2e_driver_init(e2e_driver_t *d)
 {
     memset(d, 0, sizeof(*d));
     d->pid = -1;
     d->err_fd = -1;
     snprintf(d->dir, sizeof(d->dir), "/tmp/neolith-e2e-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(d->dir));
+    d->port = e2e_free_port();
+}
+
+void e2e_driver_prepare(e2e_driver_t *d, const char *tag, const char *extra)
+{
+    e2e_driver_init(d);
     snprintf(d->mudlib, sizeof(d->mudlib), "%s/mudlib", d->dir);
     ck_assert_int_eq(mkdir(d->mudlib, 0755), 0);
     snprintf(d->conf, sizeof(d->conf), "%s/neolith.conf", d->dir);
-    d->port = e2e_free_port();
     char text[2048];
     snprintf(text, sizeof(text),
              "# written by %s\n"

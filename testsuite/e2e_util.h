@@ -91,9 +91,13 @@ void e2e_copy_tree(const char *src, const char *dst, bool (*skip)(const char *re
 /* Removes the tree `dir` (errors ignored). */
 void e2e_remove_tree(const char *dir);
 
-/* Initialises *d and makes a temp folder "/tmp/neolith-e2e-XXXXXX" with
- * an empty mudlib/ and neolith.conf: a comment "# written by <tag>", a
- * free loopback port (d->port), "bind address: 127.0.0.1" unless
+/* Initialises *d (no process: pid and err_fd -1), makes the temp folder
+ * d->dir "/tmp/neolith-e2e-XXXXXX" (empty) and picks a free loopback
+ * port (d->port).  d->mudlib and d->conf are left for the caller. */
+void e2e_driver_init(e2e_driver_t *d);
+
+/* e2e_driver_init(), then in d->dir an empty mudlib/ and neolith.conf:
+ * a comment "# written by <tag>", the port, "bind address: 127.0.0.1" unless
  * `extra` sets its own, "log directory: log", then `extra` lines. */
 void e2e_driver_prepare(e2e_driver_t *d, const char *tag, const char *extra);
 

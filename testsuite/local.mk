@@ -288,7 +288,8 @@ endif
 if HAVE_CHECK
 if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_mudlib_e2e
-testsuite_check_mudlib_e2e_SOURCES = testsuite/check_mudlib_e2e.c testsuite/e2e_util.c
+testsuite_check_mudlib_e2e_SOURCES = testsuite/check_mudlib_e2e.c testsuite/e2e_util.c \
+	testsuite/e2e_mudlib.c testsuite/e2e_mudlib.h testsuite/e2e_util.h
 testsuite_check_mudlib_e2e_CFLAGS = $(DRIVER_TEST_CFLAGS)
 testsuite_check_mudlib_e2e_LDADD = $(DRIVER_TEST_LDADD)
 TESTS += testsuite/check_mudlib_e2e
@@ -337,7 +338,8 @@ endif
 if HAVE_CHECK
 if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_wine_e2e
-testsuite_check_wine_e2e_SOURCES = testsuite/check_wine_e2e.c testsuite/e2e_util.c
+testsuite_check_wine_e2e_SOURCES = testsuite/check_wine_e2e.c testsuite/e2e_util.c \
+	testsuite/e2e_mudlib.c testsuite/e2e_mudlib.h testsuite/e2e_util.h
 testsuite_check_wine_e2e_CFLAGS = $(DRIVER_TEST_CFLAGS)
 testsuite_check_wine_e2e_LDADD = $(DRIVER_TEST_LDADD)
 endif # PLATFORM_POSIX
