@@ -1,7 +1,8 @@
 /*
  * console_impl.h - INTERNAL to lib/console: the console record and what
- * the shared code (console.c), the workers (console_pipe.c,
- * console_unix.c) and the OS layer (console_io_posix.c) give each other.
+ * the shared code (console.c, console_redraw.c), the workers
+ * (console_pipe.c, console_unix.c, console_win32.c) and the OS layer
+ * (console_io_posix.c, console_io_win32.c) give each other.
  *
  * Threads: fields are immutable after console_start unless a comment
  * says who owns them.  "main" is the thread that owns the console (the
@@ -163,6 +164,114 @@ typedef struct console_completion {
 bool console_completion_plan(const char *prefix, const char *cands, uint32_t n,
                              int cols, console_completion_t *out);
 void console_completion_free(console_completion_t *cc);
+
+/* ---- console_redraw.c: output above the line being edited ------------ */
+
+/* The line editors (console_unix.c, console_win32.c) keep prompt + line
+ * at the bottom of the screen and print asynchronous output above it:
+ * erase prompt + line, print the output, draw them again.  What is the
+ * same on every terminal lives here: the queued output, the unterminated
+ * tail held in front of the prompt (as a telnet client shows
+ * "Password: "), the prompt text, and the order of those steps.  How to
+ * erase, write and draw is the editor's (console_redraw_ops_t).
+ * Everything here is the worker's. */
+
+/* Longest unterminated output kept in front of the prompt; a longer one
+ * is printed as a line of its own. */
+#define CONSOLE_HELD_MAX 512
+
+typedef struct console_redraw_ops {
+    /* Takes prompt + line off the screen: the cursor ends at the start of
+     * their first row, that row and the ones below blank. */
+    void (*erase)(void *ctx);
+    /* Writes output text (UTF-8); "\n" ends a line, wherever the editor's
+     * terminal wants CR LF.  CRs of the text are the editor's to drop. */
+    void (*put_text)(void *ctx, const char *s, size_t n);
+    /* Draws prompt + line again after erase (from the shown prompt),
+     * cursor in place, and flushes. */
+    void (*draw)(void *ctx);
+    /* Sends what put_text buffered to the terminal. */
+    void (*flush)(void *ctx);
+} console_redraw_ops_t;
+
+typedef struct console_redraw {
+    console_t *c;
+    const console_redraw_ops_t *ops;
+    void *ctx;
+    char *prompt;               /* the console's prompt (a copy) */
+    uint64_t prompt_gen;
+    char held[CONSOLE_HELD_MAX + 1];   /* unterminated output tail */
+    size_t held_len;
+    char *pending;              /* output taken from the queue, not yet shown */
+    size_t pending_len, pending_cap;
+    /* held + prompt as shown: control characters dropped (a tab becomes
+     * a space), escape sequences kept, each wrapped in `mark` unless
+     * mark is '\0' (libedit's EL_PROMPT_ESC wants them marked). */
+    char *shown;
+    size_t shown_len, shown_cap;
+    char mark;
+} console_redraw_t;
+
+/* False when out of memory (console_redraw_free all the same). */
+bool console_redraw_init(console_redraw_t *r, console_t *c, const console_redraw_ops_t *ops,
+                         void *ctx, char mark);
+void console_redraw_free(console_redraw_t *r);
+
+/* Takes the console's prompt if it changed; true when it did. */
+bool console_redraw_take_prompt(console_redraw_t *r);
+/* Rebuilds `shown` from held + prompt. */
+void console_redraw_build_prompt(console_redraw_t *r);
+/* Takes everything queued for the terminal (and the drop notice) into
+ * `pending`.  True when there is something to show. */
+bool console_redraw_collect(console_redraw_t *r);
+/* Prints held + pending up to the last newline; what follows it becomes
+ * the new held text.  `final`: print the held text too and end its line
+ * (nothing will be drawn after it).  Only while prompt + line are not on
+ * screen. */
+void console_redraw_emit(console_redraw_t *r, bool final);
+
+/* Prints s above prompt + line (on screen) and draws them again. */
+void console_redraw_print_above(console_redraw_t *r, const char *s, size_t n);
+/* Output while no line is on screen (between lines, after the session
+ * ended): prompt taken, output printed, flushed. */
+void console_redraw_show(console_redraw_t *r, bool final);
+/* Stop while prompt + line are on screen: take them away, show what is
+ * left to show. */
+void console_redraw_leave(console_redraw_t *r);
+
+/* What a wake-up changed while prompt + line are on screen. */
+typedef struct console_redraw_changes {
+    bool output;       /* output is pending */
+    bool prompt;       /* the console's prompt changed (taken) */
+    bool echo_switch;  /* echo was switched and nothing is typed yet */
+    bool resized;      /* cols_now differs from what the line was laid out for */
+} console_redraw_changes_t;
+
+/* Collects output, takes the prompt, compares echo and width.  hidden:
+ * the current line is read without echo; line_empty: nothing typed.
+ * False when nothing changed: the screen stays as it is.  Otherwise the
+ * editor erases, adapts, then console_redraw_emit(r, false) +
+ * console_redraw_build_prompt(r), and draws. */
+bool console_redraw_changes(console_redraw_t *r, bool hidden, bool line_empty,
+                            int cols_drawn, int cols_now, console_redraw_changes_t *ch);
+
+/* Length of the escape sequence at s (s[0] == ESC), at most n: ESC [
+ * parameters and a final byte, or ESC and one byte. */
+size_t console_escape_len(const char *s, size_t n);
+
+/* Where a terminal puts the cursor after prompt and line, in rows and
+ * columns from the start of the prompt's first row. */
+typedef struct console_layout {
+    int cols;
+    int h;   /* column */
+    int v;   /* row, from the prompt's first row */
+} console_layout_t;
+
+/* One character of width w: a character that does not fit in the row
+ * starts the next one; filling the last column moves to the next row at
+ * once (libedit places the cursor so; console_win32.c writes " \r" to
+ * make the console agree). */
+void console_layout_char(console_layout_t *l, int w);
 
 /* True once console_stop asked the calling worker to finish. */
 bool console_worker_stopping(void);

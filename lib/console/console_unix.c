@@ -9,10 +9,11 @@
  * request reach the worker while the operator is in the middle of a
  * line, and no read ever blocks where console_stop cannot end it.
  *
- * Output while a line is being edited (tty_refresh):
+ * Output while a line is being edited (tty_refresh; the steps and the
+ * held text are console_redraw.c's, shared with console_win32.c):
  *   1. erase: from where libedit left the cursor, go up to the first row
  *      of prompt + line and clear to the end of the screen.  The row is
- *      computed the way libedit lays the line out (tty_layout_*): the
+ *      computed the way libedit lays the line out (layout_*): the
  *      prompt's visible width plus the width of each character up to the
  *      cursor, wrapping at the terminal width (queried with TIOCGWINSZ on
  *      every wake-up, so a resize between two keystrokes is noticed;
@@ -51,9 +52,6 @@
 #include <unistd.h>
 #include <wchar.h>
 
-/* Longest unterminated output kept in front of the prompt; a longer one
- * is printed as a line of its own. */
-#define TTY_HELD_MAX 512
 /* Marks prompt text that takes no width (escape sequences), for libedit
  * (EL_PROMPT_ESC) and for our own layout. */
 #define TTY_PROMPT_IGNORE '\1'
@@ -80,16 +78,9 @@ typedef struct tty {
     int cols;                   /* width the current display was laid out for */
     bool claimed;               /* we hold the terminal (claim succeeded) */
 
-    char *prompt;               /* the console's prompt */
-    uint64_t prompt_gen;
-    char held[TTY_HELD_MAX + 1];/* unterminated output tail */
-    size_t held_len;
-    char *shown;                /* prompt function's result: held + prompt,
-                                   escapes wrapped in TTY_PROMPT_IGNORE */
-    size_t shown_cap;
-
-    char *pending;              /* output taken from the queue, not yet shown */
-    size_t pending_len, pending_cap;
+    /* Prompt, held and pending output (console_redraw.c); rd.shown is the
+     * prompt function's result, escapes wrapped in TTY_PROMPT_IGNORE. */
+    console_redraw_t rd;
 
     bool editing;               /* inside el_gets: prompt + line on screen */
     bool hidden;                /* inside tty_read_hidden: prompt on screen */
@@ -134,32 +125,8 @@ static void tty_flush(tty_t *t)
 
 /* ---- layout: where libedit put the cursor ---------------------------------- */
 
-typedef struct layout {
-    int cols;
-    int h;   /* column */
-    int v;   /* row, from the prompt's first row */
-} layout_t;
-
-/* One character of width w, as libedit places it: a character that
- * does not fit in the row starts the next one; filling the last column
- * moves to the next row at once. */
-static void layout_char(layout_t *l, int w)
-{
-    if (w <= 0)
-        return;
-    if (l->h + w > l->cols) {
-        l->v++;
-        l->h = 0;
-    }
-    l->h += w;
-    if (l->h >= l->cols) {
-        l->v++;
-        l->h = 0;
-    }
-}
-
 /* The prompt: multibyte text; TTY_PROMPT_IGNORE brackets take no room. */
-static void layout_prompt(layout_t *l, const char *p)
+static void layout_prompt(console_layout_t *l, const char *p)
 {
     mbstate_t st;
     memset(&st, 0, sizeof(st));
@@ -175,13 +142,13 @@ static void layout_prompt(layout_t *l, const char *p)
         if (m == (size_t)-1 || m == (size_t)-2 || m == 0) {
             memset(&st, 0, sizeof(st));
             if (!ignore)
-                layout_char(l, 1);
+                console_layout_char(l, 1);
             p++;
             continue;
         }
         if (!ignore) {
             int w = wcwidth(wc);
-            layout_char(l, w < 0 ? 1 : w);
+            console_layout_char(l, w < 0 ? 1 : w);
         }
         p += m;
     }
@@ -190,24 +157,24 @@ static void layout_prompt(layout_t *l, const char *p)
 /* The edit buffer as libedit shows it: tabs to the next multiple of 8,
  * control characters as ^X, other unprintables as an escape of 4+
  * columns (an estimate; they do not come from a keyboard). */
-static void layout_buffer(layout_t *l, const wchar_t *s, const wchar_t *end)
+static void layout_buffer(console_layout_t *l, const wchar_t *s, const wchar_t *end)
 {
     for (; s < end; s++) {
         wchar_t c = *s;
         if (c == L'\t') {
             do
-                layout_char(l, 1);
+                console_layout_char(l, 1);
             while ((l->h & 7) != 0);
         } else if (c < 0x20 || c == 0x7f) {
-            layout_char(l, 1);
-            layout_char(l, 1);
+            console_layout_char(l, 1);
+            console_layout_char(l, 1);
         } else {
             int w = wcwidth(c);
             if (w < 0) {
                 for (int i = 0; i < 4; i++)
-                    layout_char(l, 1);
+                    console_layout_char(l, 1);
             } else {
-                layout_char(l, w);
+                console_layout_char(l, w);
             }
         }
     }
@@ -221,171 +188,29 @@ static int tty_current_columns(tty_t *t)
 
 /* ---- prompt ---------------------------------------------------------------- */
 
-static bool shown_reserve(tty_t *t, size_t need)
-{
-    if (need <= t->shown_cap)
-        return true;
-    size_t cap = t->shown_cap ? t->shown_cap : 128;
-    while (cap < need)
-        cap *= 2;
-    char *p = realloc(t->shown, cap);
-    if (p == NULL)
-        return false;
-    t->shown = p;
-    t->shown_cap = cap;
-    return true;
-}
-
-/* Appends prompt text: escape sequences kept inside ignore brackets,
- * other control characters dropped (a tab becomes a space). */
-static void shown_append(tty_t *t, size_t *len, const char *s, size_t n)
-{
-    if (!shown_reserve(t, *len + 3 * n + 1))
-        return;
-    char *d = t->shown;
-    size_t i = 0;
-    while (i < n) {
-        unsigned char b = (unsigned char)s[i];
-        if (b == 0x1b) {
-            size_t j = i + 1;
-            if (j < n && s[j] == '[') {
-                j++;
-                while (j < n && !((unsigned char)s[j] >= 0x40 && (unsigned char)s[j] <= 0x7e))
-                    j++;
-                if (j < n)
-                    j++;
-            } else if (j < n) {
-                j++;
-            }
-            d[(*len)++] = TTY_PROMPT_IGNORE;
-            memcpy(d + *len, s + i, j - i);
-            *len += j - i;
-            d[(*len)++] = TTY_PROMPT_IGNORE;
-            i = j;
-            continue;
-        }
-        if (b == '\t')
-            d[(*len)++] = ' ';
-        else if (b >= 0x20 && b != 0x7f)
-            d[(*len)++] = (char)b;
-        i++;
-    }
-    d[*len] = '\0';
-}
-
-static void tty_build_prompt(tty_t *t)
-{
-    size_t len = 0;
-    if (!shown_reserve(t, 1))
-        return;
-    t->shown[0] = '\0';
-    shown_append(t, &len, t->held, t->held_len);
-    shown_append(t, &len, t->prompt, strlen(t->prompt));
-}
-
 static char *tty_prompt_fn(EditLine *el)
 {
     tty_t *t = NULL;
     el_get(el, EL_CLIENTDATA, &t);
-    return (t != NULL && t->shown != NULL) ? t->shown : (char *)"";
+    return (t != NULL && t->rd.shown != NULL) ? t->rd.shown : (char *)"";
 }
 
 /* Prints the prompt ourselves (hidden input): without the brackets. */
 static void tty_put_prompt_raw(tty_t *t)
 {
-    for (const char *p = t->shown; p != NULL && *p != '\0'; p++)
+    for (const char *p = t->rd.shown; p != NULL && *p != '\0'; p++)
         if (*p != TTY_PROMPT_IGNORE)
             tty_put(t, p, 1);
 }
 
 /* ---- output ------------------------------------------------------------------ */
 
-static bool pending_append(tty_t *t, const char *s, size_t n)
-{
-    if (n == 0)
-        return true;
-    if (t->pending_len + n > t->pending_cap) {
-        size_t cap = t->pending_cap ? t->pending_cap : 4096;
-        while (cap < t->pending_len + n)
-            cap *= 2;
-        char *p = realloc(t->pending, cap);
-        if (p == NULL)
-            return false;
-        t->pending = p;
-        t->pending_cap = cap;
-    }
-    memcpy(t->pending + t->pending_len, s, n);
-    t->pending_len += n;
-    return true;
-}
-
-/* Takes everything queued for the terminal (and the drop notice) into
- * `pending`.  True when there is something to show. */
-static bool tty_collect_output(tty_t *t)
-{
-    char chunk[CONSOLE_OUTPUT_CHUNK];
-    size_t n;
-    while (console_output_next(t->c, chunk, &n))
-        (void)pending_append(t, chunk, n);
-    uint64_t dropped = console_output_take_dropped(t->c);
-    if (dropped > 0) {
-        char notice[96];
-        size_t len = console_drop_notice(notice, sizeof(notice), dropped);
-        bool mid_line = t->pending_len > 0 ? t->pending[t->pending_len - 1] != '\n'
-                                           : t->held_len > 0;
-        if (mid_line)
-            (void)pending_append(t, "\n", 1);
-        (void)pending_append(t, notice, len);
-    }
-    return t->pending_len > 0;
-}
-
-/* Prints held + pending up to the last newline; what follows it becomes
- * the new held text.  `final`: print the held text too and end its line
- * (nothing will be drawn after it). */
-static void tty_emit_pending(tty_t *t, bool final)
-{
-    const char *p = t->pending;
-    size_t n = t->pending_len;
-    const char *nl = NULL;
-    for (size_t i = n; i > 0; i--) {
-        if (p[i - 1] == '\n') {
-            nl = p + i - 1;
-            break;
-        }
-    }
-    if (nl != NULL) {
-        tty_put_text(t, t->held, t->held_len);
-        t->held_len = 0;
-        size_t upto = (size_t)(nl - p) + 1;
-        tty_put_text(t, p, upto);
-        p += upto;
-        n -= upto;
-    }
-    /* The tail joins the held text. */
-    if (t->held_len + n > TTY_HELD_MAX) {
-        tty_put_text(t, t->held, t->held_len);
-        tty_put_text(t, p, n);
-        tty_put(t, "\n", 1);
-        t->held_len = 0;
-    } else if (n > 0) {
-        memcpy(t->held + t->held_len, p, n);
-        t->held_len += n;
-    }
-    t->pending_len = 0;
-    if (final && t->held_len > 0) {
-        tty_put_text(t, t->held, t->held_len);
-        tty_put(t, "\n", 1);
-        t->held_len = 0;
-    }
-}
-
 /* Moves the cursor to the first row of prompt + line and clears from
  * there to the end of the screen.  Only while they are on screen. */
 static void tty_erase(tty_t *t)
 {
-    layout_t l = { .cols = t->cols > 0 ? t->cols : 80, .h = 0, .v = 0 };
-    layout_prompt(&l, t->shown != NULL ? t->shown : "");
+    console_layout_t l = { .cols = t->cols > 0 ? t->cols : 80, .h = 0, .v = 0 };
+    layout_prompt(&l, t->rd.shown != NULL ? t->rd.shown : "");
     if (t->editing) {
         const LineInfoW *li = el_wline(t->el);
         layout_buffer(&l, li->buffer, li->cursor);
@@ -420,28 +245,20 @@ static bool tty_line_empty(tty_t *t)
  * line): the display is then erased and not redrawn. */
 static bool tty_refresh(tty_t *t)
 {
-    bool out = tty_collect_output(t);
-    char *p = console_prompt_if_changed(t->c, &t->prompt_gen);
-    if (p != NULL) {
-        free(t->prompt);
-        t->prompt = p;
-    }
-    bool echo = console_echo_wanted(t->c);
-    bool restart = echo == t->hidden && tty_line_empty(t);
+    console_redraw_changes_t ch;
     int cols = tty_current_columns(t);
-    bool resized = cols != t->cols;
-    if (!out && p == NULL && !restart && !resized)
+    if (!console_redraw_changes(&t->rd, t->hidden, tty_line_empty(t), t->cols, cols, &ch))
         return false;
 
     tty_erase(t);
-    if (resized) {
+    if (ch.resized) {
         t->cols = cols;
         if (t->editing)
             el_resize(t->el);
     }
-    tty_emit_pending(t, false);
-    tty_build_prompt(t);
-    if (restart) {
+    console_redraw_emit(&t->rd, false);
+    console_redraw_build_prompt(&t->rd);
+    if (ch.echo_switch) {
         tty_flush(t);
         return true;
     }
@@ -449,15 +266,14 @@ static bool tty_refresh(tty_t *t)
     return false;
 }
 
-/* Stop while prompt + line are on screen: take them away, show what is
- * left to show. */
-static void tty_leave_line(tty_t *t)
-{
-    tty_erase(t);
-    (void)tty_collect_output(t);
-    tty_emit_pending(t, true);
-    tty_flush(t);
-}
+/* console_redraw's view of the terminal. */
+static void rd_erase(void *t) { tty_erase(t); }
+static void rd_put_text(void *t, const char *s, size_t n) { tty_put_text(t, s, n); }
+static void rd_draw(void *t) { tty_redraw(t); }
+static void rd_flush(void *t) { tty_flush(t); }
+static const console_redraw_ops_t tty_redraw_ops = {
+    .erase = rd_erase, .put_text = rd_put_text, .draw = rd_draw, .flush = rd_flush
+};
 
 /* ---- reading ------------------------------------------------------------------ */
 
@@ -475,7 +291,7 @@ static int tty_next_byte(tty_t *t, unsigned char *b)
         if (ready & CONSOLE_IO_WAKE) {
             console_io_wake_drain(&c->wake);
             if (console_worker_stopping()) {
-                tty_leave_line(t);
+                console_redraw_leave(&t->rd);
                 t->abort = TTY_ABORT_STOP;
                 errno = EINTR;
                 return -1;
@@ -549,16 +365,6 @@ static unsigned char tty_fn_clear_line(EditLine *el, int ch)
     return CC_REFRESH;
 }
 
-/* Prints text above the line being edited and redraws it. */
-static void tty_print_above(tty_t *t, const char *s, size_t n)
-{
-    tty_erase(t);
-    (void)pending_append(t, s, n);
-    tty_emit_pending(t, false);
-    tty_build_prompt(t);
-    tty_redraw(t);
-}
-
 /* Tab: ask the main thread for candidates (COMPLETE_REQUEST), wait for
  * its answer (bounded), then complete or list. */
 static unsigned char tty_fn_complete(EditLine *el, int ch)
@@ -603,7 +409,7 @@ static unsigned char tty_fn_complete(EditLine *el, int ch)
         el_deletestr(el, wchars);
         el_insertstr(el, plan.insert);
     } else if (plan.list != NULL) {
-        tty_print_above(t, plan.list, plan.list_len);
+        console_redraw_print_above(&t->rd, plan.list, plan.list_len);
         rc = CC_NORM;
     }
     console_completion_free(&plan);
@@ -634,7 +440,7 @@ static tty_abort_t tty_read_hidden(tty_t *t)
     t->secret_cut = 0;
     t->abort = TTY_ABORT_NONE;
     t->cols = tty_current_columns(t);
-    tty_build_prompt(t);
+    console_redraw_build_prompt(&t->rd);
     tty_put_prompt_raw(t);
     tty_flush(t);
 
@@ -713,14 +519,11 @@ static int tty_open(tty_t *t, char *err, size_t err_size)
     t->fout = fdopen(t->tty_out, "w");
     t->reply = malloc(CONSOLE_REPLY_MAX);
     t->secret = malloc(c->max_line);
-    t->prompt = strdup("");
-    t->prompt_gen = UINT64_MAX;   /* fetch the console's prompt first thing */
     if (t->fin == NULL || t->fout == NULL || t->reply == NULL || t->secret == NULL ||
-        t->prompt == NULL || !shown_reserve(t, 1)) {
+        t->rd.prompt == NULL || t->rd.shown == NULL) {
         snprintf(err, err_size, "console: %s", "out of memory or file descriptors");
         return -1;
     }
-    t->shown[0] = '\0';
     t->el = el_init_fd("neolith", t->fin, t->fout, t->fout,
                        t->tty_in, t->tty_out, t->tty_out);
     if (t->el == NULL) {
@@ -791,23 +594,7 @@ static void tty_close(tty_t *t)
         memset(t->secret, 0, t->c->max_line);
     free(t->secret);
     free(t->reply);
-    free(t->prompt);
-    free(t->shown);
-    free(t->pending);
-}
-
-/* Shows queued output while no line is on screen (between lines, after
- * the session ended). */
-static void tty_show_output(tty_t *t, bool final)
-{
-    char *p = console_prompt_if_changed(t->c, &t->prompt_gen);
-    if (p != NULL) {
-        free(t->prompt);
-        t->prompt = p;
-    }
-    (void)tty_collect_output(t);
-    tty_emit_pending(t, final);
-    tty_flush(t);
+    console_redraw_free(&t->rd);
 }
 
 static void tty_deliver_eof(tty_t *t, tty_abort_t why)
@@ -830,15 +617,15 @@ static bool tty_read_lines(tty_t *t)
     for (;;) {
         if (console_worker_stopping())
             return false;
-        tty_show_output(t, false);
-        tty_build_prompt(t);
+        console_redraw_show(&t->rd, false);
+        console_redraw_build_prompt(&t->rd);
         t->cols = tty_current_columns(t);
         t->abort = TTY_ABORT_NONE;
 
         if (!console_echo_wanted(c)) {
             tty_abort_t r = tty_read_hidden(t);
             if (r == TTY_ABORT_NONE) {
-                t->held_len = 0;   /* shown on the line just ended */
+                t->rd.held_len = 0;   /* shown on the line just ended */
                 (void)console_emit(c, CONSOLE_EVENT_LINE, t->secret, t->secret_len,
                                    t->secret_cut > 0, t->secret_cut, 0);
                 memset(t->secret, 0, t->secret_len);
@@ -860,7 +647,7 @@ static bool tty_read_lines(tty_t *t)
             size_t len = (size_t)count;
             if (line[len - 1] == '\n')
                 len--;
-            t->held_len = 0;   /* shown on the line just ended */
+            t->rd.held_len = 0;   /* shown on the line just ended */
             if (len > 0 && t->hist != NULL) {
                 HistEvent ev;
                 char *entry = strndup(line, len);
@@ -882,7 +669,7 @@ static bool tty_read_lines(tty_t *t)
             /* libedit's own EOF: Ctrl-D on an empty line.  Leave the
              * prompt's line so what follows starts on a fresh one. */
             tty_put(t, "\n", 1);
-            t->held_len = 0;
+            t->rd.held_len = 0;
             tty_flush(t);
             tty_deliver_eof(t, TTY_ABORT_NONE);
             return true;
@@ -898,6 +685,7 @@ void *console_tty_worker(void *arg)
     tty_t t;
     memset(&t, 0, sizeof(t));
     t.c = arg;
+    (void)console_redraw_init(&t.rd, t.c, &tty_redraw_ops, &t, TTY_PROMPT_IGNORE);
     char err[200];
     if (tty_open(&t, err, sizeof(err)) != 0) {
         tty_close(&t);
@@ -909,12 +697,12 @@ void *console_tty_worker(void *arg)
     if (tty_read_lines(&t)) {
         /* Session over; output still goes to the terminal until stop. */
         while (!console_worker_stopping()) {
-            tty_show_output(&t, true);
+            console_redraw_show(&t.rd, true);
             if (console_io_wait(-1, &t.c->wake, -1, -1) & CONSOLE_IO_WAKE)
                 console_io_wake_drain(&t.c->wake);
         }
     }
-    tty_show_output(&t, true);
+    console_redraw_show(&t.rd, true);
     tty_close(&t);
     return NULL;
 }

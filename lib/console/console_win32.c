@@ -38,7 +38,8 @@
  * Output while a line is being edited: erase prompt + line, print the
  * output (text after its last newline is held back and shown in front
  * of the prompt, as a telnet client shows "Password: "), draw prompt +
- * line again.
+ * line again (the steps and the held text are console_redraw.c's, shared
+ * with console_unix.c; the console calls that do them are here).
  *
  * Echo off (console_set_echo(false)): the same editor, but the line is
  * not drawn and not kept in the history.
@@ -57,7 +58,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TTY_HELD_MAX 512
 #define TTY_RECORDS 64
 #define HISTORY_MAGIC "_HiStOrY_V2_"
 
@@ -82,15 +82,9 @@ typedef struct wtty {
     int drawn_rows;            /* rows the drawn prompt + line cover */
     bool hidden;               /* echo off for the current line */
 
-    char *prompt;              /* the console's prompt */
-    uint64_t prompt_gen;
-    char held[TTY_HELD_MAX + 1];/* unterminated output tail */
-    size_t held_len;
-    char *shown;               /* held + prompt, control characters dropped */
-    size_t shown_len, shown_cap;
-
-    char *pending;             /* output taken from the queue, not yet shown */
-    size_t pending_len, pending_cap;
+    /* Prompt, held and pending output (console_redraw.c); rd.shown is
+     * held + prompt, control characters dropped, escapes unmarked. */
+    console_redraw_t rd;
     char *frame;               /* UTF-8 for the console, written by frame_flush */
     size_t frame_len, frame_cap;
 
@@ -275,113 +269,33 @@ static int cp_width(uint32_t cp)
 
 /* ---- layout: where the console puts the cursor ---------------------------------- */
 
-typedef struct layout {
-    int cols;
-    int h;   /* column */
-    int v;   /* row, from the prompt's first row */
-} layout_t;
-
-/* A character that does not fit in the row starts the next one; filling
- * the last column puts the cursor on the next row (see " \r" in draw). */
-static void layout_char(layout_t *l, int w)
-{
-    if (w <= 0)
-        return;
-    if (l->h + w > l->cols) {
-        l->v++;
-        l->h = 0;
-    }
-    l->h += w;
-    if (l->h >= l->cols) {
-        l->v++;
-        l->h = 0;
-    }
-}
-
-/* Length of the escape sequence at s (s[0] == ESC), at most n. */
-static size_t escape_len(const char *s, size_t n)
-{
-    size_t j = 1;
-    if (j < n && s[j] == '[') {
-        j++;
-        while (j < n && !((unsigned char)s[j] >= 0x40 && (unsigned char)s[j] <= 0x7e))
-            j++;
-        if (j < n)
-            j++;
-    } else if (j < n) {
-        j++;
-    }
-    return j;
-}
-
-/* The shown prompt: escape sequences take no room. */
-static void layout_prompt(layout_t *l, const char *p, size_t n)
+/* The shown prompt: escape sequences take no room.  (console_layout_char:
+ * filling the last column puts the cursor on the next row, see " \r" in
+ * draw.) */
+static void layout_prompt(console_layout_t *l, const char *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
         if (p[i] == 0x1b) {
-            i += escape_len(p + i, n - i);
+            i += console_escape_len(p + i, n - i);
             continue;
         }
         uint32_t cp;
         i += utf8_get(p + i, n - i, &cp);
-        layout_char(l, cp_width(cp));
+        console_layout_char(l, cp_width(cp));
     }
 }
 
-static void layout_line(layout_t *l, const uint32_t *s, size_t n)
+static void layout_line(console_layout_t *l, const uint32_t *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        layout_char(l, cp_width(s[i]));
+        console_layout_char(l, cp_width(s[i]));
 }
 
 static int current_columns(wtty_t *t)
 {
     int cols = console_io_console_columns(t->out);
     return cols > 0 ? cols : 80;
-}
-
-/* ---- prompt ------------------------------------------------------------------- */
-
-/* Appends prompt text: escape sequences kept, other control characters
- * dropped (a tab becomes a space). */
-static void shown_append(wtty_t *t, const char *s, size_t n)
-{
-    if (!grow(&t->shown, &t->shown_cap, t->shown_len + n + 1))
-        return;
-    size_t i = 0;
-    while (i < n) {
-        unsigned char b = (unsigned char)s[i];
-        if (b == 0x1b) {
-            size_t j = escape_len(s + i, n - i);
-            memcpy(t->shown + t->shown_len, s + i, j);
-            t->shown_len += j;
-            i += j;
-            continue;
-        }
-        if (b == '\t')
-            t->shown[t->shown_len++] = ' ';
-        else if (b >= 0x20 && b != 0x7f)
-            t->shown[t->shown_len++] = (char)b;
-        i++;
-    }
-    t->shown[t->shown_len] = '\0';
-}
-
-static void build_prompt(wtty_t *t)
-{
-    t->shown_len = 0;
-    shown_append(t, t->held, t->held_len);
-    shown_append(t, t->prompt, strlen(t->prompt));
-}
-
-static void take_prompt(wtty_t *t)
-{
-    char *p = console_prompt_if_changed(t->c, &t->prompt_gen);
-    if (p != NULL) {
-        free(t->prompt);
-        t->prompt = p;
-    }
 }
 
 /* ---- drawing ------------------------------------------------------------------ */
@@ -401,10 +315,10 @@ static void erase(wtty_t *t)
 /* Draws prompt + line from the start of a cleared row, cursor in place. */
 static void draw(wtty_t *t)
 {
-    layout_t end = { .cols = t->cols, .h = 0, .v = 0 };
-    frame_put(t, t->shown, t->shown_len);
-    layout_prompt(&end, t->shown, t->shown_len);
-    layout_t at = end;
+    console_layout_t end = { .cols = t->cols, .h = 0, .v = 0 };
+    frame_put(t, t->rd.shown, t->rd.shown_len);
+    layout_prompt(&end, t->rd.shown, t->rd.shown_len);
+    console_layout_t at = end;
     if (!t->hidden) {
         char u[4];
         for (size_t i = 0; i < t->len; i++)
@@ -448,8 +362,8 @@ static void leave_line(wtty_t *t)
 {
     if (!t->on_screen)
         return;
-    layout_t end = { .cols = t->cols, .h = 0, .v = 0 };
-    layout_prompt(&end, t->shown, t->shown_len);
+    console_layout_t end = { .cols = t->cols, .h = 0, .v = 0 };
+    layout_prompt(&end, t->rd.shown, t->rd.shown_len);
     if (!t->hidden)
         layout_line(&end, t->line, t->len);
     cursor_move(t, end.v - t->cur_row, end.h);
@@ -461,122 +375,36 @@ static void leave_line(wtty_t *t)
 
 /* ---- output ------------------------------------------------------------------- */
 
-static void pending_append(wtty_t *t, const char *s, size_t n)
-{
-    if (n > 0 && grow(&t->pending, &t->pending_cap, t->pending_len + n)) {
-        memcpy(t->pending + t->pending_len, s, n);
-        t->pending_len += n;
-    }
-}
-
-/* Takes everything queued for the console (and the drop notice) into
- * `pending`.  True when there is something to show. */
-static bool collect_output(wtty_t *t)
-{
-    char chunk[CONSOLE_OUTPUT_CHUNK];
-    size_t n;
-    while (console_output_next(t->c, chunk, &n))
-        pending_append(t, chunk, n);
-    uint64_t dropped = console_output_take_dropped(t->c);
-    if (dropped > 0) {
-        char notice[96];
-        size_t len = console_drop_notice(notice, sizeof(notice), dropped);
-        bool mid_line = t->pending_len > 0 ? t->pending[t->pending_len - 1] != '\n'
-                                           : t->held_len > 0;
-        if (mid_line)
-            pending_append(t, "\n", 1);
-        pending_append(t, notice, len);
-    }
-    return t->pending_len > 0;
-}
-
-/* Prints held + pending up to the last newline into the frame; what
- * follows it becomes the new held text.  `final`: print the held text
- * too and end its line (nothing will be drawn after it).  Only while
- * prompt + line are not on screen. */
-static void emit_pending(wtty_t *t, bool final)
-{
-    const char *p = t->pending;
-    size_t n = t->pending_len;
-    const char *nl = NULL;
-    for (size_t i = n; i > 0; i--) {
-        if (p[i - 1] == '\n') {
-            nl = p + i - 1;
-            break;
-        }
-    }
-    if (nl != NULL) {
-        frame_put_text(t, t->held, t->held_len);
-        t->held_len = 0;
-        size_t upto = (size_t)(nl - p) + 1;
-        frame_put_text(t, p, upto);
-        p += upto;
-        n -= upto;
-    }
-    if (t->held_len + n > TTY_HELD_MAX) {
-        frame_put_text(t, t->held, t->held_len);
-        frame_put_text(t, p, n);
-        frame_put(t, "\r\n", 2);
-        t->held_len = 0;
-    } else if (n > 0) {
-        memcpy(t->held + t->held_len, p, n);
-        t->held_len += n;
-    }
-    t->pending_len = 0;
-    if (final && t->held_len > 0) {
-        frame_put_text(t, t->held, t->held_len);
-        frame_put(t, "\r\n", 2);
-        t->held_len = 0;
-    }
-}
-
-/* Prints text above the line being edited and redraws it. */
-static void print_above(wtty_t *t, const char *s, size_t n)
-{
-    erase(t);
-    pending_append(t, s, n);
-    emit_pending(t, false);
-    build_prompt(t);
-    draw(t);
-    frame_flush(t);
-}
-
 /* A wake-up while prompt + line are on screen: output above the line,
  * a new prompt, echo switched (at once if nothing is typed yet), a
  * resize. */
 static void refresh(wtty_t *t)
 {
-    bool out = collect_output(t);
-    uint64_t gen = t->prompt_gen;
-    take_prompt(t);
-    bool prompt_changed = gen != t->prompt_gen;
-    bool echo = console_echo_wanted(t->c);
-    bool switch_echo = echo == t->hidden && t->len == 0;
+    console_redraw_changes_t ch;
     int cols = current_columns(t);
-    bool resized = cols != t->cols;
-    if (!out && !prompt_changed && !switch_echo && !resized)
+    if (!console_redraw_changes(&t->rd, t->hidden, t->len == 0, t->cols, cols, &ch))
         return;
     /* Erase with the layout the screen has, draw with the new one.  (A
      * console that re-wraps on resize moves rows anyway; the next
      * redraw is right again.) */
     erase(t);
     t->cols = cols;
-    if (switch_echo)
-        t->hidden = !echo;
-    emit_pending(t, false);
-    build_prompt(t);
+    if (ch.echo_switch)
+        t->hidden = !t->hidden;   /* echo wanted == hidden: follow it */
+    console_redraw_emit(&t->rd, false);
+    console_redraw_build_prompt(&t->rd);
     draw(t);
     frame_flush(t);
 }
 
-/* Output while no line is on screen (after the session ended). */
-static void show_output(wtty_t *t, bool final)
-{
-    take_prompt(t);
-    (void)collect_output(t);
-    emit_pending(t, final);
-    frame_flush(t);
-}
+/* console_redraw's view of the console. */
+static void rd_erase(void *t) { erase(t); }
+static void rd_put_text(void *t, const char *s, size_t n) { frame_put_text(t, s, n); }
+static void rd_draw(void *t) { draw(t); frame_flush(t); }
+static void rd_flush(void *t) { frame_flush(t); }
+static const console_redraw_ops_t wtty_redraw_ops = {
+    .erase = rd_erase, .put_text = rd_put_text, .draw = rd_draw, .flush = rd_flush
+};
 
 /* ---- the line ------------------------------------------------------------------ */
 
@@ -798,7 +626,7 @@ static void complete(wtty_t *t)
             }
             redraw(t);
         } else if (plan.list != NULL) {
-            print_above(t, plan.list, plan.list_len);
+            console_redraw_print_above(&t->rd, plan.list, plan.list_len);
         }
     }
     console_completion_free(&plan);
@@ -911,7 +739,7 @@ static void deliver_line(wtty_t *t)
     /* Leave the line on screen (as typed, or just the prompt when
      * hidden) and go below it. */
     leave_line(t);
-    t->held_len = 0;   /* shown on the line just ended */
+    t->rd.held_len = 0;   /* shown on the line just ended */
     frame_flush(t);
     if (s == NULL)
         return;
@@ -935,10 +763,8 @@ static void new_line(wtty_t *t)
     t->hist_pos = t->hist_n;
     t->hidden = !console_echo_wanted(t->c);
     t->cols = current_columns(t);
-    take_prompt(t);
-    (void)collect_output(t);
-    emit_pending(t, false);
-    build_prompt(t);
+    console_redraw_show(&t->rd, false);
+    console_redraw_build_prompt(&t->rd);
     draw(t);
     frame_flush(t);
 }
@@ -955,10 +781,7 @@ static bool read_lines(wtty_t *t)
         if (ready & CONSOLE_IO_WAKE) {
             console_io_wake_drain(&c->wake);
             if (console_worker_stopping()) {
-                erase(t);
-                (void)collect_output(t);
-                emit_pending(t, true);
-                frame_flush(t);
+                console_redraw_leave(&t->rd);
                 return false;
             }
             refresh(t);
@@ -991,7 +814,7 @@ static bool read_lines(wtty_t *t)
                 new_line(t);
             } else if (r == KEY_EOF) {
                 leave_line(t);
-                t->held_len = 0;
+                t->rd.held_len = 0;
                 frame_flush(t);
                 (void)console_emit(c, CONSOLE_EVENT_EOF, NULL, 0, false, 0, 0);
                 return true;
@@ -1011,15 +834,12 @@ static int wtty_open(wtty_t *t, char *err, size_t err_size)
         return -1;
     t->claimed = true;
     t->reply = malloc(CONSOLE_REPLY_MAX);
-    t->prompt = strdup("");
-    t->prompt_gen = UINT64_MAX;   /* fetch the console's prompt first thing */
     t->hist = c->history_size > 0 ? calloc((size_t)c->history_size, sizeof(*t->hist)) : NULL;
-    if (t->reply == NULL || t->prompt == NULL || (c->history_size > 0 && t->hist == NULL) ||
-        !line_reserve(t, 128) || !grow(&t->shown, &t->shown_cap, 1)) {
+    if (t->reply == NULL || t->rd.prompt == NULL || t->rd.shown == NULL ||
+        (c->history_size > 0 && t->hist == NULL) || !line_reserve(t, 128)) {
         snprintf(err, err_size, "console: out of memory");
         return -1;
     }
-    t->shown[0] = '\0';
     history_load(t);
     return 0;
 }
@@ -1039,9 +859,7 @@ static void wtty_close(wtty_t *t)
     free(t->line);
     free(t->stash);
     free(t->reply);
-    free(t->prompt);
-    free(t->shown);
-    free(t->pending);
+    console_redraw_free(&t->rd);
     free(t->frame);
 }
 
@@ -1050,6 +868,7 @@ void *console_tty_worker(void *arg)
     wtty_t t;
     memset(&t, 0, sizeof(t));
     t.c = arg;
+    (void)console_redraw_init(&t.rd, t.c, &wtty_redraw_ops, &t, '\0');
     char err[200];
     if (wtty_open(&t, err, sizeof(err)) != 0) {
         wtty_close(&t);
@@ -1061,12 +880,12 @@ void *console_tty_worker(void *arg)
     if (read_lines(&t)) {
         /* Session over; output still goes to the console until stop. */
         while (!console_worker_stopping()) {
-            show_output(&t, true);
+            console_redraw_show(&t.rd, true);
             if (console_io_wait_console(NULL, &t.c->wake, -1) & CONSOLE_IO_WAKE)
                 console_io_wake_drain(&t.c->wake);
         }
     }
-    show_output(&t, true);
+    console_redraw_show(&t.rd, true);
     wtty_close(&t);
     return NULL;
 }

@@ -5,7 +5,8 @@ noinst_LIBRARIES += lib/console/libconsole.a
 lib_console_libconsole_a_SOURCES = \
 	lib/console/console.h lib/console/console_impl.h \
 	lib/console/console.c \
-	lib/console/console_pipe.c
+	lib/console/console_pipe.c \
+	lib/console/console_redraw.c
 lib_console_libconsole_a_CPPFLAGS = $(AM_CPPFLAGS)
 if PLATFORM_POSIX
 lib_console_libconsole_a_SOURCES += lib/console/console_io_posix.c
