@@ -532,6 +532,21 @@ bool console_completion_plan(const char *prefix, const char *cands, uint32_t n,
     return ok;
 }
 
+bool console_buf_grow(char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return true;
+    size_t n = *cap ? *cap : 256;
+    while (n < need)
+        n *= 2;
+    char *p = realloc(*buf, n);
+    if (p == NULL)
+        return false;
+    *buf = p;
+    *cap = n;
+    return true;
+}
+
 void console_completion_free(console_completion_t *cc)
 {
     free(cc->insert);

@@ -112,6 +112,10 @@ struct console {
 
 /* ---- console.c: for the workers ------------------------------------ */
 
+/* Grows *buf (realloc) to hold at least need bytes, doubling from 256.
+ * False when out of memory (*buf and *cap unchanged). */
+bool console_buf_grow(char **buf, size_t *cap, size_t need);
+
 /* Reports the outcome of the worker's start (status 0 or -1 with a
  * message) and releases console_start. */
 void console_worker_ready(console_t *c, int status, const char *error);
@@ -238,6 +242,9 @@ void console_redraw_show(console_redraw_t *r, bool final);
 /* Stop while prompt + line are on screen: take them away, show what is
  * left to show. */
 void console_redraw_leave(console_redraw_t *r);
+/* After the session ended (EOF): output still goes to the terminal,
+ * shown as it comes, until console_stop. */
+void console_redraw_until_stop(console_redraw_t *r);
 
 /* What a wake-up changed while prompt + line are on screen. */
 typedef struct console_redraw_changes {
@@ -301,6 +308,8 @@ int  console_io_wake_open(console_wake_t *wake);
 void console_io_wake_ring(console_wake_t *wake);
 void console_io_wake_drain(console_wake_t *wake);
 void console_io_wake_close(console_wake_t *wake);
+/* Sleeps until the wake-up rings (nothing else); false on error. */
+bool console_io_wake_wait(console_wake_t *wake);
 
 /* Pipe mode's input and output, as console_pipe.c uses them.  POSIX:
  * one poll() over in_fd, the wake pipe and out_fd.  Windows: a reader

@@ -141,6 +141,11 @@ console_pipe_io_t *console_pipe_io_open(console_t *c, char *err, size_t err_size
     return io;
 }
 
+bool console_io_wake_wait(console_wake_t *wake)
+{
+    return (console_io_wait(-1, wake, -1, -1) & CONSOLE_IO_WAKE) != 0;
+}
+
 unsigned console_pipe_io_wait(console_pipe_io_t *io, bool want_in, bool want_out,
                               int timeout_ms)
 {

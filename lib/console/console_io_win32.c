@@ -107,6 +107,11 @@ unsigned console_io_wait_console(HANDLE in, console_wake_t *wake, int timeout_ms
     return bits;
 }
 
+bool console_io_wake_wait(console_wake_t *wake)
+{
+    return (console_io_wait_console(NULL, wake, -1) & CONSOLE_IO_WAKE) != 0;
+}
+
 bool console_io_is_terminal(int fd)
 {
     DWORD mode;

@@ -12,21 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool grow(char **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return true;
-    size_t n = *cap ? *cap : 256;
-    while (n < need)
-        n *= 2;
-    char *p = realloc(*buf, n);
-    if (p == NULL)
-        return false;
-    *buf = p;
-    *cap = n;
-    return true;
-}
-
 bool console_redraw_init(console_redraw_t *r, console_t *c, const console_redraw_ops_t *ops,
                          void *ctx, char mark)
 {
@@ -37,7 +22,7 @@ bool console_redraw_init(console_redraw_t *r, console_t *c, const console_redraw
     r->mark = mark;
     r->prompt = strdup("");
     r->prompt_gen = UINT64_MAX;   /* fetch the console's prompt first thing */
-    if (r->prompt == NULL || !grow(&r->shown, &r->shown_cap, 1))
+    if (r->prompt == NULL || !console_buf_grow(&r->shown, &r->shown_cap, 1))
         return false;
     r->shown[0] = '\0';
     return true;
@@ -81,7 +66,7 @@ size_t console_escape_len(const char *s, size_t n)
 static void shown_append(console_redraw_t *r, const char *s, size_t n)
 {
     /* Worst case: every byte an escape of its own, with two marks. */
-    if (!grow(&r->shown, &r->shown_cap, r->shown_len + 3 * n + 1))
+    if (!console_buf_grow(&r->shown, &r->shown_cap, r->shown_len + 3 * n + 1))
         return;
     char *d = r->shown;
     size_t i = 0;
@@ -117,7 +102,7 @@ void console_redraw_build_prompt(console_redraw_t *r)
 
 static void pending_append(console_redraw_t *r, const char *s, size_t n)
 {
-    if (n > 0 && grow(&r->pending, &r->pending_cap, r->pending_len + n)) {
+    if (n > 0 && console_buf_grow(&r->pending, &r->pending_cap, r->pending_len + n)) {
         memcpy(r->pending + r->pending_len, s, n);
         r->pending_len += n;
     }
@@ -203,6 +188,15 @@ void console_redraw_leave(console_redraw_t *r)
     (void)console_redraw_collect(r);
     console_redraw_emit(r, true);
     r->ops->flush(r->ctx);
+}
+
+void console_redraw_until_stop(console_redraw_t *r)
+{
+    while (!console_worker_stopping()) {
+        console_redraw_show(r, true);
+        if (console_io_wake_wait(&r->c->wake))
+            console_io_wake_drain(&r->c->wake);
+    }
 }
 
 bool console_redraw_changes(console_redraw_t *r, bool hidden, bool line_empty,

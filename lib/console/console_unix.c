@@ -694,14 +694,8 @@ void *console_tty_worker(void *arg)
     }
     console_worker_ready(t.c, 0, NULL);
 
-    if (tty_read_lines(&t)) {
-        /* Session over; output still goes to the terminal until stop. */
-        while (!console_worker_stopping()) {
-            console_redraw_show(&t.rd, true);
-            if (console_io_wait(-1, &t.c->wake, -1, -1) & CONSOLE_IO_WAKE)
-                console_io_wake_drain(&t.c->wake);
-        }
-    }
+    if (tty_read_lines(&t))
+        console_redraw_until_stop(&t.rd);   /* session over, output still wanted */
     console_redraw_show(&t.rd, true);
     tty_close(&t);
     return NULL;

@@ -101,24 +101,9 @@ typedef struct wtty {
 
 /* ---- small buffers ---------------------------------------------------------- */
 
-static bool grow(char **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return true;
-    size_t n = *cap ? *cap : 256;
-    while (n < need)
-        n *= 2;
-    char *p = realloc(*buf, n);
-    if (p == NULL)
-        return false;
-    *buf = p;
-    *cap = n;
-    return true;
-}
-
 static void frame_put(wtty_t *t, const char *s, size_t n)
 {
-    if (n > 0 && grow(&t->frame, &t->frame_cap, t->frame_len + n))
+    if (n > 0 && console_buf_grow(&t->frame, &t->frame_cap, t->frame_len + n))
     {
         memcpy(t->frame + t->frame_len, s, n);
         t->frame_len += n;
@@ -877,14 +862,8 @@ void *console_tty_worker(void *arg)
     }
     console_worker_ready(t.c, 0, NULL);
 
-    if (read_lines(&t)) {
-        /* Session over; output still goes to the console until stop. */
-        while (!console_worker_stopping()) {
-            console_redraw_show(&t.rd, true);
-            if (console_io_wait_console(NULL, &t.c->wake, -1) & CONSOLE_IO_WAKE)
-                console_io_wake_drain(&t.c->wake);
-        }
-    }
+    if (read_lines(&t))
+        console_redraw_until_stop(&t.rd);   /* session over, output still wanted */
     console_redraw_show(&t.rd, true);
     wtty_close(&t);
     return NULL;
