@@ -28,9 +28,9 @@
 #include "console/console.h"
 #include "port/port_clock.h"
 #include "port/port_thread.h"
+#include "proc_count.h"
 
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,9 +42,7 @@
 #include <unistd.h>
 #ifndef _WIN32
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
-#include <termios.h>
 #endif
 
 #define HANG_MS 30000
@@ -53,7 +51,6 @@
 #ifdef _WIN32
 #include <io.h>
 #include <windows.h>
-#include <tlhelp32.h>
 
 static int make_pipe(int fds[2])
 {
@@ -76,36 +73,7 @@ static bool wait_readable(int fd, int ms)
     }
 }
 
-static int count_threads(void)
-{
-    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
-    if (snap == INVALID_HANDLE_VALUE)
-        return -1;
-    THREADENTRY32 te;
-    te.dwSize = sizeof(te);
-    int n = 0;
-    DWORD self = GetCurrentProcessId();
-    for (BOOL ok = Thread32First(snap, &te); ok; ok = Thread32Next(snap, &te))
-        if (te.th32OwnerProcessID == self)
-            n++;
-    CloseHandle(snap);
-    return n;
-}
-
-/* Handles of the process (wine 8 always says 0). */
-static int count_fds(void)
-{
-    DWORD n = 0;
-    return GetProcessHandleCount(GetCurrentProcess(), &n) ? (int)n : -1;
-}
-
-static void sleep_ms(int ms)
-{
-    Sleep((DWORD)ms);
-}
 #else
-static int count_entries(const char *dir);
-
 static int make_pipe(int fds[2])
 {
     return pipe(fds);
@@ -117,37 +85,8 @@ static bool wait_readable(int fd, int ms)
     return poll(&p, 1, ms) > 0;
 }
 
-static int count_threads(void)
-{
-    return count_entries("/proc/self/task");
-}
-
-static int count_fds(void)
-{
-    return count_entries("/proc/self/fd");
-}
-
-static void sleep_ms(int ms)
-{
-    struct pollfd none;
-    (void)poll(&none, 0, ms);
-}
-
 static char bin_dir[PATH_MAX];
 
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
 #endif
 
 /* A joined thread may linger in /proc for a moment: wait (bounded) for
@@ -156,8 +95,8 @@ static int threads_settle(int want)
 {
     int64_t deadline = port_deadline_after_ms(HANG_MS);
     int n;
-    while ((n = count_threads()) != want && !port_deadline_expired(deadline))
-        sleep_ms(1);
+    while ((n = proc_count_threads()) != want && !port_deadline_expired(deadline))
+        proc_sleep_ms(1);
     return n;
 }
 
@@ -622,8 +561,8 @@ START_TEST(test_no_fd_or_thread_left_after_many_sessions)
     port_thread_t warm;
     ck_assert_int_eq(port_thread_create(&warm, nothing, NULL, 0), 0);
     port_thread_join(&warm, NULL);
-    int fds = count_fds();
-    int threads = count_threads();
+    int fds = proc_count_fds();
+    int threads = proc_count_threads();
     for (int i = 0; i < 50; i++) {
         rig_t r;
         rig_start(&r, 0, 0);
@@ -632,7 +571,7 @@ START_TEST(test_no_fd_or_thread_left_after_many_sessions)
         console_write(r.con, "y\n", 2);
         rig_stop(&r);
     }
-    ck_assert_int_eq(count_fds(), fds);
+    ck_assert_int_eq(proc_count_fds(), fds);
     ck_assert_int_eq(threads_settle(threads), threads);
 }
 END_TEST
@@ -669,37 +608,13 @@ END_TEST
 
 #ifdef CONSOLE_HAVE_LIBEDIT
 /* The terminal tests: only where the console can edit lines. */
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap + 1);
-    size_t r;
-    while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap + 1);
-        }
-    }
-    fclose(f);
-    buf[n] = '\0';
-    if (len != NULL)
-        *len = n;
-    return buf;
-}
+#include "tty_util.h"
 
 /* ================================================================ pty */
 
 typedef struct pty {
     pid_t pid;                /* the sh around console_driver */
-    int master;
-    char *buf;                /* everything the terminal showed */
-    size_t len, cap;
-    bool eof;
+    tty_stream_t s;           /* the master side: keys in, everything the terminal showed */
     char dir[64];
     int driver_pid;
 } pty_t;
@@ -709,97 +624,34 @@ static void pty_start(pty_t *p, const char *args, int cols, int rows)
     memset(p, 0, sizeof(*p));
     snprintf(p->dir, sizeof(p->dir), "/tmp/ck_console_XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(p->dir));
-    p->cap = 1 << 16;
-    p->buf = malloc(p->cap + 1);
-    p->buf[0] = '\0';
-
-    int m = posix_openpt(O_RDWR | O_NOCTTY);
-    ck_assert_int_ge(m, 0);
-    ck_assert_int_eq(grantpt(m), 0);
-    ck_assert_int_eq(unlockpt(m), 0);
-    char slave[128];
-    snprintf(slave, sizeof(slave), "%s", ptsname(m));
     char cmd[2 * PATH_MAX + 512];
     snprintf(cmd, sizeof(cmd),
              "stty -a > '%s/before'; LC_ALL=C.UTF-8 '%s/console_driver' %s; "
              "echo driver-rc=$?; "
              "stty -a > '%s/after'",
              p->dir, bin_dir, args, p->dir);
-    struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        setsid();
-        int s = open(slave, O_RDWR);
-        if (s < 0)
-            _exit(126);
-        (void)ioctl(s, TIOCSCTTY, 0);
-        (void)ioctl(s, TIOCSWINSZ, &ws);
-        dup2(s, 0);
-        dup2(s, 1);
-        dup2(s, 2);
-        if (s > 2)
-            close(s);
-        close(m);
-        setenv("TERM", "xterm", 1);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    p->pid = pid;
-    p->master = m;
-}
-
-/* Reads what the terminal shows, for up to timeout_ms; false at EOF. */
-static bool pty_read_some(pty_t *p, int timeout_ms)
-{
-    if (p->eof)
-        return false;
-    struct pollfd pf = { .fd = p->master, .events = POLLIN };
-    if (poll(&pf, 1, timeout_ms) <= 0)
-        return true;
-    if (p->len + 4096 > p->cap) {
-        p->cap *= 2;
-        p->buf = realloc(p->buf, p->cap + 1);
-    }
-    ssize_t n = read(p->master, p->buf + p->len, 4096);
-    if (n <= 0) {
-        if (n < 0 && errno == EINTR)
-            return true;
-        p->eof = true;   /* EIO: every slave fd is closed */
-        return false;
-    }
-    p->len += (size_t)n;
-    p->buf[p->len] = '\0';
-    return true;
+    int m;
+    p->pid = tty_spawn_sh(cmd, cols, rows, NULL, &m);
+    tty_stream_init(&p->s, m, HANG_MS);
 }
 
 /* Waits until `needle` shows up at or after `from`; returns its offset
  * (or fails the test after the hang bound / at EOF). */
 static size_t pty_expect(pty_t *p, size_t from, const char *needle)
 {
-    int64_t deadline = port_deadline_after_ms(HANG_MS);
-    for (;;) {
-        if (from <= p->len) {
-            char *hit = memmem(p->buf + from, p->len - from, needle, strlen(needle));
-            if (hit != NULL)
-                return (size_t)(hit - p->buf);
-        }
-        ck_assert_msg(!port_deadline_expired(deadline) && !p->eof,
-                      "terminal never showed '%s'; it showed:\n%s", needle, p->buf);
-        (void)pty_read_some(p, 50);
-    }
+    return tty_stream_expect(&p->s, from, needle);
 }
 
 static void pty_send(pty_t *p, const char *keys)
 {
-    write_all(p->master, keys, strlen(keys));
+    tty_write_all(p->s.fd, keys, strlen(keys));
 }
 
 /* Waits for console_driver's greeting and its first prompt. */
 static size_t pty_ready(pty_t *p)
 {
     size_t at = pty_expect(p, 0, "ready pid=");
-    p->driver_pid = atoi(p->buf + at + strlen("ready pid="));
+    p->driver_pid = atoi(p->s.buf + at + strlen("ready pid="));
     ck_assert_int_gt(p->driver_pid, 0);
     pty_expect(p, at, "tty=1");
     return pty_expect(p, at, "> ") + 2;
@@ -816,24 +668,24 @@ static void pty_finish(pty_t *p, int want_rc, bool want_exit_line)
     if (want_exit_line) {
         size_t e = pty_expect(p, 0, "exit fds=");
         int a = -1, b = -2, ta = -1, tb = -2;
-        ck_assert_int_eq(sscanf(p->buf + e, "exit fds=%d/%d threads=%d/%d", &a, &b, &ta, &tb),
+        ck_assert_int_eq(sscanf(p->s.buf + e, "exit fds=%d/%d threads=%d/%d", &a, &b, &ta, &tb),
                          4);
         ck_assert_msg(a == b, "fds after console_stop %d, before console_start %d", a, b);
         ck_assert_msg(ta <= tb, "threads after console_stop %d, before %d", ta, tb);
         ck_assert_uint_lt(e, at);
     }
-    while (pty_read_some(p, 1000))
+    while (tty_stream_read_some(&p->s, 1000))
         ;
     int status = 0;
     ck_assert_int_eq(waitpid(p->pid, &status, 0), p->pid);
     ck_assert(WIFEXITED(status));
-    close(p->master);
+    close(p->s.fd);
 
     char path[128];
     snprintf(path, sizeof(path), "%s/before", p->dir);
-    char *before = slurp(path, NULL);
+    char *before = tty_read_file(path);
     snprintf(path, sizeof(path), "%s/after", p->dir);
-    char *after = slurp(path, NULL);
+    char *after = tty_read_file(path);
     ck_assert_ptr_nonnull(before);
     ck_assert_ptr_nonnull(after);
     ck_assert_msg(strlen(before) > 100, "stty -a said: %s", before);
@@ -848,7 +700,7 @@ static void pty_cleanup(pty_t *p)
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p->dir);
     if (system(cmd) != 0)
         fprintf(stderr, "check_console: could not remove %s\n", p->dir);
-    free(p->buf);
+    free(p->s.buf);
 }
 
 START_TEST(test_tty_edited_line_is_delivered_as_edited)
@@ -899,7 +751,7 @@ START_TEST(test_tty_async_output_redraws_partial_line_intact)
     kill(p.driver_pid, SIGUSR1);
     size_t s1 = pty_expect(&p, at, "spam 1\r\n");
     /* Erased first: back to column 0, clear to the end of the screen. */
-    ck_assert(memmem(p.buf + at, s1 - at, "\r\033[J", 4) != NULL);
+    ck_assert(memmem(p.s.buf + at, s1 - at, "\r\033[J", 4) != NULL);
     size_t s5 = pty_expect(&p, s1, "spam 5\r\n");
     /* Then prompt and partial line drawn again below the output. */
     size_t redraw = pty_expect(&p, s5, "> abc");
@@ -922,7 +774,7 @@ START_TEST(test_tty_ctrl_c_clears_line_and_session_goes_on)
     pty_send(&p, "look\r");
     at = pty_expect(&p, at, "got: ");
     pty_expect(&p, at, "got: look\r\n");
-    ck_assert_ptr_null(memmem(p.buf, p.len, "got: garbage", 12));
+    ck_assert_ptr_null(memmem(p.s.buf, p.s.len, "got: garbage", 12));
     pty_send(&p, "quit\r");
     pty_finish(&p, 0, true);
     pty_cleanup(&p);
@@ -991,7 +843,7 @@ START_TEST(test_tty_history_saved_and_recalled_next_session)
 
     char path[128];
     snprintf(path, sizeof(path), "%s/history", dir);
-    char *hist = slurp(path, NULL);
+    char *hist = tty_read_file(path);
     ck_assert_ptr_nonnull(hist);
     ck_assert_ptr_nonnull(strstr(hist, "second"));
     struct stat st;
@@ -1058,7 +910,7 @@ START_TEST(test_tty_password_not_echoed_nor_kept_in_history)
     at = pty_expect(&p, at, "Password: ");
     pty_send(&p, "hunter2\r");
     size_t ok = pty_expect(&p, at, "secret ok\r\n");
-    ck_assert_ptr_null(memmem(p.buf, p.len, "hunter2", 7));
+    ck_assert_ptr_null(memmem(p.s.buf, p.s.len, "hunter2", 7));
     /* Echo is back for the next line. */
     pty_send(&p, "visible\r");
     pty_expect(&p, ok, "visible");
@@ -1069,7 +921,7 @@ START_TEST(test_tty_password_not_echoed_nor_kept_in_history)
 
     char path[128];
     snprintf(path, sizeof(path), "%s/history", dir);
-    char *hist = slurp(path, NULL);
+    char *hist = tty_read_file(path);
     ck_assert_ptr_nonnull(hist);
     ck_assert_ptr_nonnull(strstr(hist, "visible"));
     ck_assert_ptr_null(strstr(hist, "hunter2"));
@@ -1103,65 +955,19 @@ static char tmux_sock[64];   /* named in main(), before Check forks */
 
 static bool tmux_available(void)
 {
-    return system("command -v tmux >/dev/null 2>&1") == 0;
+    return tty_have("tmux");
 }
 
 /* Runs "tmux <args>" on this test run's own tmux server. */
 static int tmux(const char *args)
 {
-    size_t size = strlen(args) + 128;
-    char *cmd = malloc(size);
-    snprintf(cmd, size, "tmux -L '%s' -f /dev/null %s", tmux_sock, args);
-    int rc = system(cmd);
-    free(cmd);
-    return rc;
-}
-
-/* The visible screen, one line per row, trailing blanks trimmed. */
-static char *tmux_screen(void)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "tmux -L '%s' capture-pane -p -t con", tmux_sock);
-    FILE *f = popen(cmd, "r");
-    if (f == NULL)
-        return strdup("");
-    size_t cap = 8192, n = 0;
-    char *buf = malloc(cap + 1);
-    size_t r;
-    while ((r = fread(buf + n, 1, cap - n, f)) > 0)
-        n += r;
-    pclose(f);
-    buf[n] = '\0';
-    /* trim blanks at line ends */
-    char *out = malloc(n + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (buf[i] == '\n')
-            while (o > 0 && out[o - 1] == ' ')
-                o--;
-        out[o++] = buf[i];
-    }
-    while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == '\n'))
-        o--;
-    out[o] = '\0';
-    free(buf);
-    return out;
+    return tty_tmux(tmux_sock, args);
 }
 
 /* Waits until the screen contains `needle`; returns the screen. */
 static char *tmux_expect(const char *needle)
 {
-    int64_t deadline = port_deadline_after_ms(HANG_MS);
-    for (;;) {
-        char *s = tmux_screen();
-        if (strstr(s, needle) != NULL)
-            return s;
-        ck_assert_msg(!port_deadline_expired(deadline),
-                      "screen never showed '%s'; it shows:\n%s", needle, s);
-        free(s);
-        struct pollfd none;
-        (void)poll(&none, 0, 20);   /* capture-pane is a snapshot: look again */
-    }
+    return tty_tmux_expect(tmux_sock, needle, HANG_MS);
 }
 
 /* The test a person would do: a narrow terminal, a line long enough to

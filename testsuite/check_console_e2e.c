@@ -19,6 +19,7 @@
  */
 #include <config.h>
 #include "e2e_util.h"
+#include "tty_util.h"
 #include "port/port_clock.h"
 
 #include <check.h>
@@ -45,83 +46,6 @@ static char mudlib_src[PATH_MAX];   /* the bundled mudlib/ */
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* A growing buffer of everything one source (pty, pipe, socket) said. */
-typedef struct stream {
-    int fd;
-    char *buf;
-    size_t len, cap;
-    bool eof;
-} stream_t;
-
-static void stream_init(stream_t *s, int fd)
-{
-    memset(s, 0, sizeof(*s));
-    s->fd = fd;
-    s->cap = 1 << 16;
-    s->buf = malloc(s->cap + 1);
-    s->buf[0] = '\0';
-}
-
-/* Reads what arrives within timeout_ms; false at EOF (EIO on a pty). */
-static bool stream_read_some(stream_t *s, int timeout_ms)
-{
-    if (s->eof)
-        return false;
-    struct pollfd pf = { .fd = s->fd, .events = POLLIN };
-    if (poll(&pf, 1, timeout_ms) <= 0)
-        return true;
-    if (s->len + 4096 > s->cap) {
-        s->cap *= 2;
-        s->buf = realloc(s->buf, s->cap + 1);
-    }
-    ssize_t n = read(s->fd, s->buf + s->len, 4096);
-    if (n <= 0) {
-        if (n < 0 && errno == EINTR)
-            return true;
-        s->eof = true;
-        return false;
-    }
-    s->len += (size_t)n;
-    s->buf[s->len] = '\0';
-    return true;
-}
-
-/* Waits until `needle` shows up at or after `from`; returns its offset. */
-static size_t stream_expect(stream_t *s, size_t from, const char *needle)
-{
-    int64_t deadline = port_deadline_after_ms(HANG_MS);
-    for (;;) {
-        if (from <= s->len) {
-            char *hit = memmem(s->buf + from, s->len - from, needle, strlen(needle));
-            if (hit != NULL)
-                return (size_t)(hit - s->buf);
-        }
-        ck_assert_msg(!port_deadline_expired(deadline) && !s->eof,
-                      "never saw '%s'; got:\n%s", needle, s->buf);
-        (void)stream_read_some(s, 50);
-    }
-}
-
-static void stream_read_to_eof(stream_t *s)
-{
-    int64_t deadline = port_deadline_after_ms(HANG_MS);
-    while (stream_read_some(s, 100))
-        ck_assert_msg(!port_deadline_expired(deadline), "no EOF; got:\n%s", s->buf);
-}
-
-static void write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        ck_assert_int_gt(n, 0);
-        p += n;
-        len -= (size_t)n;
-    }
-}
-
 /* A scratch copy of the bundled mudlib (no players, an empty log). */
 static void mudlib_copy(char *dir, size_t size)
 {
@@ -132,13 +56,6 @@ static void mudlib_copy(char *dir, size_t size)
              "&& mkdir '%s/data/players' '%s/log'",
              mudlib_src, dir, dir, dir, dir, dir);
     ck_assert_int_eq(system(cmd), 0);
-}
-
-static void remove_tree(const char *dir)
-{
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    (void)system(cmd);
 }
 
 /* ---- piped ------------------------------------------------------------ */
@@ -176,9 +93,9 @@ static char *run_piped(const char *dir, const char *input, size_t len, int *stat
         _exit(127);
     }
     close(out[1]);
-    stream_t s;
-    stream_init(&s, out[0]);
-    stream_read_to_eof(&s);
+    tty_stream_t s;
+    tty_stream_init(&s, out[0], HANG_MS);
+    tty_stream_read_to_eof(&s);
     close(out[0]);
     ck_assert_int_eq(waitpid(pid, status, 0), pid);
     return s.buf;
@@ -204,7 +121,7 @@ START_TEST(test_piped_commands_all_run_and_the_driver_exits_0)
     ck_assert(WIFEXITED(status));
     ck_assert_int_eq(WEXITSTATUS(status), 0);
     free(out);
-    remove_tree(dir);
+    e2e_remove_tree(dir);
 }
 END_TEST
 
@@ -235,7 +152,7 @@ START_TEST(test_piped_100k_line_is_cut_with_a_notice_then_eof_ends_cleanly)
     ck_assert_int_eq(access(save, F_OK), 0);
     free(input);
     free(out);
-    remove_tree(dir);
+    e2e_remove_tree(dir);
 }
 END_TEST
 
@@ -245,56 +162,39 @@ END_TEST
 
 typedef struct pty {
     pid_t pid;           /* the sh around the driver */
-    stream_t s;          /* the master side: keys in, screen out */
+    tty_stream_t s;          /* the master side: keys in, screen out */
     char dir[64];        /* the mudlib copy (also holds before/after) */
 } pty_t;
+
+static pid_t spawner;   /* the test process, set before tty_spawn_sh */
+
+/* The pty child dies with the test process (and does not start if that
+ * is already gone). */
+static void die_with_parent(void)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != spawner)
+        _exit(127);
+}
 
 static void pty_start(pty_t *p, int port)
 {
     mudlib_copy(p->dir, sizeof(p->dir));
-    int m = posix_openpt(O_RDWR | O_NOCTTY);
-    ck_assert_int_ge(m, 0);
-    ck_assert_int_eq(grantpt(m), 0);
-    ck_assert_int_eq(unlockpt(m), 0);
-    char slave[128];
-    snprintf(slave, sizeof(slave), "%s", ptsname(m));
     char cmd[3 * PATH_MAX + 512];
     snprintf(cmd, sizeof(cmd),
              "stty -a > '%s/before'; LC_ALL=C.UTF-8 '%s/../src/neolith' "
              "-f '%s/neolith.conf' -c -p %d 2>'%s/stderr'; echo driver-rc=$?; "
              "stty -a > '%s/after'",
              p->dir, e2e_bin_dir, p->dir, port, p->dir, p->dir);
-    struct winsize ws = { .ws_row = 24, .ws_col = 80 };
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        setsid();
-        int s = open(slave, O_RDWR);
-        if (s < 0)
-            _exit(126);
-        (void)ioctl(s, TIOCSCTTY, 0);
-        (void)ioctl(s, TIOCSWINSZ, &ws);
-        dup2(s, 0);
-        dup2(s, 1);
-        dup2(s, 2);
-        if (s > 2)
-            close(s);
-        close(m);
-        setenv("TERM", "xterm", 1);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    p->pid = pid;
-    stream_init(&p->s, m);
+    int m;
+    spawner = getpid();
+    p->pid = tty_spawn_sh(cmd, 80, 24, die_with_parent, &m);
+    tty_stream_init(&p->s, m, HANG_MS);
 }
 
 static void pty_send(pty_t *p, const char *keys)
 {
-    write_all(p->s.fd, keys, strlen(keys));
+    tty_write_all(p->s.fd, keys, strlen(keys));
 }
 
 /* The driver's pid, from its log ("... starting (pid N, ..."). */
@@ -318,8 +218,8 @@ static void pty_finish(pty_t *p, int want_rc)
 {
     char rc[32];
     snprintf(rc, sizeof(rc), "driver-rc=%d", want_rc);
-    stream_expect(&p->s, 0, rc);
-    stream_read_to_eof(&p->s);
+    tty_stream_expect(&p->s, 0, rc);
+    tty_stream_read_to_eof(&p->s);
     int status = 0;
     ck_assert_int_eq(waitpid(p->pid, &status, 0), p->pid);
     ck_assert(WIFEXITED(status));
@@ -336,11 +236,11 @@ static void pty_finish(pty_t *p, int want_rc)
     free(before);
     free(after);
     free(p->s.buf);
-    remove_tree(p->dir);
+    e2e_remove_tree(p->dir);
 }
 
 /* A telnet player: connects and creates the character `name`. */
-static void telnet_login(stream_t *c, int port, const char *name)
+static void telnet_login(tty_stream_t *c, int port, const char *name)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ck_assert_int_ge(fd, 0);
@@ -350,16 +250,16 @@ static void telnet_login(stream_t *c, int port, const char *name)
     a.sin_port = htons((uint16_t)port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    stream_init(c, fd);
+    tty_stream_init(c, fd, HANG_MS);
     char line[64];
-    size_t at = stream_expect(c, 0, "creates a character): ");
+    size_t at = tty_stream_expect(c, 0, "creates a character): ");
     snprintf(line, sizeof(line), "%s\r\n", name);
-    write_all(fd, line, strlen(line));
-    at = stream_expect(c, at, "at least 6 characters): ");
-    write_all(fd, "secret1\r\n", 9);
-    at = stream_expect(c, at, "Type it again: ");
-    write_all(fd, "secret1\r\n", 9);
-    stream_expect(c, at, "Welcome!");
+    tty_write_all(fd, line, strlen(line));
+    at = tty_stream_expect(c, at, "at least 6 characters): ");
+    tty_write_all(fd, "secret1\r\n", 9);
+    at = tty_stream_expect(c, at, "Type it again: ");
+    tty_write_all(fd, "secret1\r\n", 9);
+    tty_stream_expect(c, at, "Welcome!");
 }
 
 START_TEST(test_tty_telnet_output_keeps_the_partial_line_and_terminal_is_restored)
@@ -367,39 +267,39 @@ START_TEST(test_tty_telnet_output_keeps_the_partial_line_and_terminal_is_restore
     int port = e2e_free_port();
     pty_t p;
     pty_start(&p, port);
-    size_t at = stream_expect(&p.s, 0, "Welcome to Neolith, operator.");
-    at = stream_expect(&p.s, at, "> ");
+    size_t at = tty_stream_expect(&p.s, 0, "Welcome to Neolith, operator.");
+    at = tty_stream_expect(&p.s, at, "> ");
 
-    stream_t bob;
+    tty_stream_t bob;
     /* the operator is welcomed in the first loop turn, after the
      * listeners opened: the port is ready now */
     telnet_login(&bob, port, "bob");
-    at = stream_expect(&p.s, at, "Bob arrives.");
+    at = tty_stream_expect(&p.s, at, "Bob arrives.");
 
     /* Half a line, not finished: the terminal echoes it. */
     pty_send(&p, "say par");
-    at = stream_expect(&p.s, at, "say par") + strlen("say par");
+    at = tty_stream_expect(&p.s, at, "say par") + strlen("say par");
 
     /* Bob talks: his words appear above, then the prompt and the partial
      * line are drawn again. */
-    write_all(bob.fd, "say hello there\r\n", 17);
-    at = stream_expect(&p.s, at, "Bob says: hello there");
-    at = stream_expect(&p.s, at, "> say par") + strlen("> say par");
+    tty_write_all(bob.fd, "say hello there\r\n", 17);
+    at = tty_stream_expect(&p.s, at, "Bob says: hello there");
+    at = tty_stream_expect(&p.s, at, "> say par") + strlen("> say par");
 
     /* Finishing the line sends all of it. */
     pty_send(&p, "tial\r");
-    at = stream_expect(&p.s, at, "You say: partial");
-    stream_expect(&bob, 0, "Operator says: partial");
+    at = tty_stream_expect(&p.s, at, "You say: partial");
+    tty_stream_expect(&bob, 0, "Operator says: partial");
 
     /* Ctrl-D on an empty line: the console session ends like a hang-up
      * (the body stays, link-dead) and the terminal is given back; the
      * telnet player carries on until SIGTERM. */
     pty_send(&p, "\x04");
-    stream_expect(&bob, 0, "Operator turns to stone.");
-    write_all(bob.fd, "say still here\r\n", 16);
-    stream_expect(&bob, 0, "You say: still here");
+    tty_stream_expect(&bob, 0, "Operator turns to stone.");
+    tty_write_all(bob.fd, "say still here\r\n", 16);
+    tty_stream_expect(&bob, 0, "You say: still here");
     ck_assert_int_eq(kill(driver_pid(&p), SIGTERM), 0);
-    stream_read_to_eof(&bob);
+    tty_stream_read_to_eof(&bob);
     close(bob.fd);
     free(bob.buf);
     pty_finish(&p, 0);
@@ -410,14 +310,14 @@ START_TEST(test_tty_tab_completes_and_ctrl_d_with_port_0_ends_with_status_0)
 {
     pty_t p;
     pty_start(&p, 0);
-    size_t at = stream_expect(&p.s, 0, "Welcome to Neolith, operator.");
-    at = stream_expect(&p.s, at, "> ");
+    size_t at = tty_stream_expect(&p.s, 0, "Welcome to Neolith, operator.");
+    at = tty_stream_expect(&p.s, at, "> ");
     /* Tab asks the player's complete() apply: "sa" has one candidate,
      * "say", which replaces the word and is followed by a space. */
     pty_send(&p, "sa\t");
-    at = stream_expect(&p.s, at, "y ");
+    at = tty_stream_expect(&p.s, at, "y ");
     pty_send(&p, "hi\r");
-    at = stream_expect(&p.s, at, "You say: hi");
+    at = tty_stream_expect(&p.s, at, "You say: hi");
     pty_send(&p, "\x04");
     pty_finish(&p, 0);
 }
@@ -430,8 +330,8 @@ START_TEST(test_tty_password_typed_is_not_echoed_and_reaches_input_to)
 {
     pty_t p;
     pty_start(&p, 0);
-    size_t at = stream_expect(&p.s, 0, "Welcome to Neolith, operator.");
-    at = stream_expect(&p.s, at, "> ");
+    size_t at = tty_stream_expect(&p.s, 0, "Welcome to Neolith, operator.");
+    at = tty_stream_expect(&p.s, at, "> ");
     /* Loaded on first call_other, so it may be written now. */
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/pw.c", p.dir);
@@ -439,13 +339,13 @@ START_TEST(test_tty_password_typed_is_not_echoed_and_reaches_input_to)
                    "void ask() { write(\"Secret: \"); input_to(\"got\", 1); }\n"
                    "void got(string s) { write(\"\\nlen \" + strlen(s) + \"\\n\"); }\n");
     pty_send(&p, "eval call_other(\"/pw\", \"ask\")\r");
-    at = stream_expect(&p.s, at, "Secret: ") + strlen("Secret: ");
+    at = tty_stream_expect(&p.s, at, "Secret: ") + strlen("Secret: ");
     size_t typed_at = p.s.len;
     pty_send(&p, "hunter2\r");
-    at = stream_expect(&p.s, at, "len 7");
+    at = tty_stream_expect(&p.s, at, "len 7");
     /* Echo is back on for the next line. */
     pty_send(&p, "say visible\r");
-    at = stream_expect(&p.s, at, "You say: visible");
+    at = tty_stream_expect(&p.s, at, "You say: visible");
     ck_assert_msg(memmem(p.s.buf + typed_at, p.s.len - typed_at, "hunter", 6) == NULL,
                   "the password was echoed:\n%s", p.s.buf + typed_at);
     ck_assert_msg(strstr(p.s.buf, "hunter") == NULL, "%s", p.s.buf);
@@ -460,64 +360,19 @@ static char tmux_sock[64];   /* named in main(), before Check forks */
 
 static bool tmux_available(void)
 {
-    return system("command -v tmux >/dev/null 2>&1") == 0;
+    return tty_have("tmux");
 }
 
 /* Runs "tmux <args>" on this run's own tmux server. */
 static int tmux(const char *args)
 {
-    size_t size = strlen(args) + 128;
-    char *cmd = malloc(size);
-    snprintf(cmd, size, "tmux -L '%s' -f /dev/null %s", tmux_sock, args);
-    int rc = system(cmd);
-    free(cmd);
-    return rc;
-}
-
-/* The visible screen, one line per row, trailing blanks trimmed. */
-static char *tmux_screen(void)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "tmux -L '%s' capture-pane -p -t con", tmux_sock);
-    FILE *f = popen(cmd, "r");
-    if (f == NULL)
-        return strdup("");
-    size_t cap = 16384, n = 0;
-    char *buf = malloc(cap + 1);
-    size_t r;
-    while (n < cap && (r = fread(buf + n, 1, cap - n, f)) > 0)
-        n += r;
-    pclose(f);
-    buf[n] = '\0';
-    char *out = malloc(n + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (buf[i] == '\n')
-            while (o > 0 && out[o - 1] == ' ')
-                o--;
-        out[o++] = buf[i];
-    }
-    while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == '\n'))
-        o--;
-    out[o] = '\0';
-    free(buf);
-    return out;
+    return tty_tmux(tmux_sock, args);
 }
 
 /* Waits until the screen contains `needle`; returns the screen. */
 static char *tmux_expect(const char *needle)
 {
-    int64_t deadline = port_deadline_after_ms(HANG_MS);
-    for (;;) {
-        char *s = tmux_screen();
-        if (strstr(s, needle) != NULL)
-            return s;
-        ck_assert_msg(!port_deadline_expired(deadline),
-                      "screen never showed '%s'; it shows:\n%s", needle, s);
-        free(s);
-        struct pollfd none;
-        (void)poll(&none, 0, 10);   /* capture-pane is a snapshot: look again */
-    }
+    return tty_tmux_expect(tmux_sock, needle, HANG_MS);
 }
 
 #define TICKS 20
@@ -613,7 +468,7 @@ START_TEST(test_tmux_heartbeat_output_while_typing_slowly_keeps_line_intact)
     free(before);
     free(after);
     (void)tmux("kill-session -t con");
-    remove_tree(dir);
+    e2e_remove_tree(dir);
 }
 END_TEST
 

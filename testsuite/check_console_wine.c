@@ -26,10 +26,9 @@
  * failure.  Wine starts slowly, hence the generous bound.
  */
 #include "config.h"
-#include "port/port_clock.h"
+#include "tty_util.h"
 
 #include <check.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,13 +44,6 @@ static char tmux_sock[128];   /* this console's own tmux server */
 static int tmux_count;
 static char scratch[256];     /* a mkdtemp directory for files */
 
-static bool have(const char *tool)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", tool);
-    return system(cmd) == 0;
-}
-
 /* False (and why, on stderr) when the Windows build cannot be run. */
 static bool windows_ready(bool need_tmux)
 {
@@ -60,40 +52,15 @@ static bool windows_ready(bool need_tmux)
                         "testsuite/console_driver.exe): Windows console tests skipped\n");
         return false;
     }
-    if (!have("wine")) {
+    if (!tty_have("wine")) {
         fprintf(stderr, "check_console_wine: wine not installed: Windows console tests skipped\n");
         return false;
     }
-    if (need_tmux && !have("tmux")) {
+    if (need_tmux && !tty_have("tmux")) {
         fprintf(stderr, "check_console_wine: tmux not installed: console mode tests skipped\n");
         return false;
     }
     return true;
-}
-
-static void sleep_ms(int ms)
-{
-    struct pollfd none;
-    (void)poll(&none, 0, ms);
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 1 << 16, n = 0, r;
-    char *buf = malloc(cap + 1);
-    while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap + 1);
-        }
-    }
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
 }
 
 static void write_file(const char *path, const char *data, size_t len)
@@ -119,7 +86,7 @@ static char *run_piped(const char *input, size_t len, const char *args)
              build_dir, exe, args, in, out);
     int rc = system(cmd);
     ck_assert_msg(rc == 0, "%s: exit status %d", cmd, rc);
-    char *s = read_file(out);
+    char *s = tty_read_file(out);
     ck_assert_ptr_nonnull(s);
     size_t o = 0;
     for (size_t i = 0; s[i] != '\0'; i++)
@@ -187,56 +154,13 @@ END_TEST
 
 static int tmux(const char *args)
 {
-    size_t size = strlen(args) + 128;
-    char *cmd = malloc(size);
-    snprintf(cmd, size, "tmux -L '%s' -f /dev/null %s", tmux_sock, args);
-    int rc = system(cmd);
-    free(cmd);
-    return rc;
-}
-
-/* The visible screen, trailing blanks of every row trimmed. */
-static char *tmux_screen(void)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "tmux -L '%s' capture-pane -p -t con 2>/dev/null", tmux_sock);
-    FILE *f = popen(cmd, "r");
-    if (f == NULL)
-        return strdup("");
-    size_t cap = 16384, n = 0, r;
-    char *buf = malloc(cap + 1);
-    while ((r = fread(buf + n, 1, cap - n, f)) > 0)
-        n += r;
-    pclose(f);
-    buf[n] = '\0';
-    char *out = malloc(n + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (buf[i] == '\n')
-            while (o > 0 && out[o - 1] == ' ')
-                o--;
-        out[o++] = buf[i];
-    }
-    while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == '\n'))
-        o--;
-    out[o] = '\0';
-    free(buf);
-    return out;
+    return tty_tmux(tmux_sock, args);
 }
 
 /* Waits until the screen contains `needle`; returns the screen. */
 static char *expect_screen(const char *needle)
 {
-    int64_t deadline = port_deadline_after_ms(HANG_MS);
-    for (;;) {
-        char *s = tmux_screen();
-        if (strstr(s, needle) != NULL)
-            return s;
-        ck_assert_msg(!port_deadline_expired(deadline),
-                      "screen never showed '%s'; it shows:\n%s", needle, s);
-        free(s);
-        sleep_ms(50);   /* capture-pane is a snapshot: look again */
-    }
+    return tty_tmux_expect(tmux_sock, needle, HANG_MS);
 }
 
 static void see(const char *needle)
@@ -329,7 +253,7 @@ START_TEST(test_win_console_edited_utf8_line_delivered_as_edited)
     key("Enter");
     see("got: hello w\xc3\xb6r\xe6\x97\xa5");
     quit_console();
-    char *h = read_file(hist);
+    char *h = tty_read_file(hist);
     ck_assert_ptr_nonnull(h);
     ck_assert_str_eq(h, "_HiStOrY_V2_\nhello\\040w\xc3\xb6r\xe6\x97\xa5\xf0\x9f\x98\x80\nquit\n");
     free(h);
@@ -391,7 +315,7 @@ START_TEST(test_win_console_history_saved_and_recalled)
     key("C-a");
     key("C-k");
     quit_console();
-    char *h = read_file(hist);
+    char *h = tty_read_file(hist);
     ck_assert_ptr_nonnull(h);
     ck_assert_str_eq(h, "_HiStOrY_V2_\nfirst\\040entry\nsecond\nquit\n");
     free(h);
@@ -453,7 +377,7 @@ START_TEST(test_win_console_password_hidden_and_ctrl_d_ends)
     ck_assert_msg(strstr(s, "\nEOF\n") != NULL, "%s", s);
     free(s);
     stop_console();
-    char *h = read_file(hist);
+    char *h = tty_read_file(hist);
     ck_assert_ptr_nonnull(h);
     ck_assert_msg(strstr(h, "hunter2") == NULL, "%s", h);
     free(h);

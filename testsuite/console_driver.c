@@ -33,8 +33,8 @@
 #include "console/console.h"
 #include "port/port_clock.h"
 #include "port/port_thread.h"
+#include "proc_count.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
@@ -42,7 +42,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define KEY_CONSOLE 1
@@ -64,37 +63,6 @@ static void warm_up_threads(void)
 }
 
 #ifdef _WIN32
-#include <windows.h>
-#include <tlhelp32.h>
-
-/* Threads of this process (a snapshot of the system's threads). */
-static int count_live_threads(void)
-{
-    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
-    if (snap == INVALID_HANDLE_VALUE)
-        return -1;
-    THREADENTRY32 te;
-    te.dwSize = sizeof(te);
-    int n = 0;
-    DWORD self = GetCurrentProcessId();
-    for (BOOL ok = Thread32First(snap, &te); ok; ok = Thread32Next(snap, &te))
-        if (te.th32OwnerProcessID == self)
-            n++;
-    CloseHandle(snap);
-    return n;
-}
-
-static int count_open_fds(void)
-{
-    DWORD n = 0;
-    return GetProcessHandleCount(GetCurrentProcess(), &n) ? (int)n : -1;
-}
-
-static void sleep_ms(int ms)
-{
-    Sleep((DWORD)ms);
-}
-
 /* No signals to route on Windows. */
 static int signals_init(async_runtime_t *rt)
 {
@@ -119,44 +87,6 @@ static void on_signal(int sig)
     char b = (char)sig;
     (void)write(sig_pipe[1], &b, 1);
     errno = saved;
-}
-
-/* Threads of this process that are alive.  A thread that was just
- * joined can still be listed in /proc/self/task for a moment (pthread_join
- * returns when the kernel clears its tid, a little before the task is
- * gone); such a task is no longer running ('Z' or 'X' state), so it is
- * not counted. */
-static int count_live_threads(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    if (d == NULL)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[300], buf[256];
-        snprintf(path, sizeof(path), "/proc/self/task/%s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (f == NULL)
-            continue;  /* gone while we looked */
-        size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[len] = '\0';
-        const char *close_paren = strrchr(buf, ')');
-        char state = (close_paren != NULL && close_paren[1] == ' ') ? close_paren[2] : '?';
-        if (state != 'Z' && state != 'X')
-            n++;
-    }
-    closedir(d);
-    return n;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&t, NULL);
 }
 
 /* SIGTERM and SIGUSR1 arrive on the runtime as KEY_SIGNAL (self-pipe). */
@@ -189,25 +119,6 @@ static void signals_close(void)
 {
     close(sig_pipe[0]);
     close(sig_pipe[1]);
-}
-
-static int count_dir(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
-static int count_open_fds(void)
-{
-    return count_dir("/proc/self/fd");
 }
 #endif
 
@@ -282,8 +193,8 @@ int main(int argc, char **argv)
     }
 
     warm_up_threads();
-    int fds_before = count_open_fds();
-    int threads_before = count_live_threads();
+    int fds_before = proc_count_fds();
+    int threads_before = proc_count_live_threads();
     opts.runtime = rt;
     char err[256];
     console_t *con = console_start(&opts, err, sizeof(err));
@@ -377,13 +288,13 @@ int main(int argc, char **argv)
     }
 
     bool clean = console_stop(con);
-    int fds_after = count_open_fds();
+    int fds_after = proc_count_fds();
     /* A joined thread can take a moment to leave /proc (see
-     * count_live_threads): give the kernel up to 2 s to finish. */
-    int threads = count_live_threads();
+     * proc_count_live_threads): give the kernel up to 2 s to finish. */
+    int threads = proc_count_live_threads();
     for (int i = 0; i < 2000 && threads > threads_before; i++) {
-        sleep_ms(1);
-        threads = count_live_threads();
+        proc_sleep_ms(1);
+        threads = proc_count_live_threads();
     }
     char bye[128];
     int len = snprintf(bye, sizeof(bye), "exit fds=%d/%d threads=%d/%d%s\n", fds_after,

@@ -168,7 +168,7 @@ endif
 if HAVE_CHECK
 if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_git_update
-testsuite_check_git_update_SOURCES = testsuite/check_git_update.c
+testsuite_check_git_update_SOURCES = testsuite/check_git_update.c testsuite/git_run_test.h
 testsuite_check_git_update_CFLAGS = $(DRIVER_TEST_CFLAGS)
 testsuite_check_git_update_LDADD = $(DRIVER_TEST_LDADD)
 TESTS += testsuite/check_git_update
@@ -181,9 +181,12 @@ endif
 if HAVE_CHECK
 if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_console testsuite/console_driver
-testsuite_console_driver_SOURCES = testsuite/console_driver.c
+testsuite_console_driver_SOURCES = testsuite/console_driver.c \
+	testsuite/proc_count_posix.c testsuite/proc_count.h
 testsuite_console_driver_LDADD = $(CONSOLE_LIBS)
-testsuite_check_console_SOURCES = testsuite/check_console.c
+testsuite_check_console_SOURCES = testsuite/check_console.c \
+	testsuite/proc_count_posix.c testsuite/proc_count.h \
+	testsuite/tty_util.c testsuite/tty_util.h
 testsuite_check_console_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 testsuite_check_console_LDADD = $(CONSOLE_LIBS) $(CHECK_LIBS)
 if HAVE_LIBEDIT
@@ -206,7 +209,8 @@ endif
 if HAVE_CHECK
 if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_mcp testsuite/neolith_mcp_test
-testsuite_check_mcp_SOURCES = testsuite/check_mcp.c
+testsuite_check_mcp_SOURCES = testsuite/check_mcp.c \
+	testsuite/mcp_transport_test.c testsuite/mcp_transport_test.h
 testsuite_check_mcp_CFLAGS = $(DRIVER_TEST_CFLAGS) $(JANSSON_CFLAGS)
 testsuite_check_mcp_LDADD = $(DRIVER_TEST_LDADD)
 testsuite_neolith_mcp_test_SOURCES = testsuite/mcp_test_provider.c
@@ -269,7 +273,8 @@ endif
 if HAVE_CHECK
 if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_console_e2e
-testsuite_check_console_e2e_SOURCES = testsuite/check_console_e2e.c testsuite/e2e_util.c
+testsuite_check_console_e2e_SOURCES = testsuite/check_console_e2e.c testsuite/e2e_util.c \
+	testsuite/e2e_util.h testsuite/tty_util.c testsuite/tty_util.h
 testsuite_check_console_e2e_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 testsuite_check_console_e2e_LDADD = lib/port/libport.a $(CHECK_LIBS)
 if HAVE_LIBEDIT
@@ -305,13 +310,15 @@ endif
 # cross build tree.
 if PLATFORM_WIN32
 check_PROGRAMS += testsuite/console_driver
-testsuite_console_driver_SOURCES = testsuite/console_driver.c
+testsuite_console_driver_SOURCES = testsuite/console_driver.c \
+	testsuite/proc_count_win32.c testsuite/proc_count.h
 testsuite_console_driver_LDADD = $(CONSOLE_LIBS)
 endif
 if HAVE_CHECK
 if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_console_wine
-testsuite_check_console_wine_SOURCES = testsuite/check_console_wine.c
+testsuite_check_console_wine_SOURCES = testsuite/check_console_wine.c \
+	testsuite/tty_util.c testsuite/tty_util.h
 testsuite_check_console_wine_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 testsuite_check_console_wine_LDADD = lib/port/libport.a $(CHECK_LIBS)
 # not in TESTS: .ci/run's Windows stage runs it with NEOLITH_WIN32_BUILD
@@ -321,7 +328,8 @@ endif
 if HAVE_CHECK
 if PLATFORM_WIN32
 check_PROGRAMS += testsuite/check_console
-testsuite_check_console_SOURCES = testsuite/check_console.c
+testsuite_check_console_SOURCES = testsuite/check_console.c \
+	testsuite/proc_count_win32.c testsuite/proc_count.h
 testsuite_check_console_CPPFLAGS = $(AM_CPPFLAGS)
 testsuite_check_console_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 testsuite_check_console_LDADD = $(CONSOLE_LIBS) $(CHECK_LIBS)
@@ -352,7 +360,8 @@ endif
 if HAVE_CHECK
 if PLATFORM_WIN32
 check_PROGRAMS += testsuite/check_gitmcp_win32
-testsuite_check_gitmcp_win32_SOURCES = testsuite/check_gitmcp_win32.c
+testsuite_check_gitmcp_win32_SOURCES = testsuite/check_gitmcp_win32.c \
+	testsuite/git_run_test.h testsuite/mcp_transport_test.c testsuite/mcp_transport_test.h
 testsuite_check_gitmcp_win32_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
 testsuite_check_gitmcp_win32_LDADD = $(DRIVER_LDADD) $(CHECK_LIBS)
 testsuite_check_gitmcp_win32_LDFLAGS = $(TEST_LINK_FLAGS)
