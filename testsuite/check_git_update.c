@@ -29,6 +29,7 @@
 #include "../src/comm.h"
 #include "../src/config.h"
 #include "../src/git_run.h"
+#include "git_run_test.h"
 #include "../src/git_update.h"
 #include "port/port_clock.h"
 
@@ -672,32 +673,15 @@ END_TEST
 
 /* ================================================================ git_run */
 
-typedef struct lines {
-    char text[16][64];
-    int count;
-} lines_t;
-
-static void collect_line(const char *line, size_t len, void *ctx)
-{
-    lines_t *l = ctx;
-    ck_assert_uint_eq(strlen(line), len);
-    if (l->count < 16)
-        snprintf(l->text[l->count++], 64, "%s", line);
-}
-
 START_TEST(test_run_splits_stderr_at_cr_and_lf_and_keeps_stdout)
 {
     const char *argv[] = { "sh", "-c",
         "printf 'a 10%%\\ra 20%%\\rdone\\nlast' >&2; printf 'out\\n'", NULL };
-    lines_t l;
+    git_run_test_lines_t l;
     memset(&l, 0, sizeof l);
     git_run_spec_t spec;
-    memset(&spec, 0, sizeof spec);
-    spec.argv = argv;
-    spec.envp = environ;
-    spec.deadline_ns = PORT_DEADLINE_NEVER;
-    spec.cancel = NULL;
-    spec.on_stderr_line = collect_line;
+    git_run_test_spec(&spec, argv, environ, 0);
+    spec.on_stderr_line = git_run_test_collect_line;
     spec.ctx = &l;
     spec.stdout_limit = 1024;
     git_run_result_t r;
@@ -720,12 +704,7 @@ START_TEST(test_run_reports_exit_status_and_truncates_stdout)
 {
     const char *argv[] = { "sh", "-c", "printf 0123456789; exit 3", NULL };
     git_run_spec_t spec;
-    memset(&spec, 0, sizeof spec);
-    spec.argv = argv;
-    spec.envp = environ;
-    spec.deadline_ns = PORT_DEADLINE_NEVER;
-    spec.cancel = NULL;
-    spec.stdout_limit = 4;
+    git_run_test_spec(&spec, argv, environ, 4);
     git_run_result_t r;
     ck_assert(!git_run(&spec, &r));
     ck_assert_int_eq(r.outcome, GIT_RUN_EXITED);
@@ -741,12 +720,7 @@ START_TEST(test_run_missing_program_fails_with_enoent)
 {
     const char *argv[] = { "neolith-no-such-program-here", NULL };
     git_run_spec_t spec;
-    memset(&spec, 0, sizeof spec);
-    spec.argv = argv;
-    spec.envp = environ;
-    spec.deadline_ns = PORT_DEADLINE_NEVER;
-    spec.cancel = NULL;
-    spec.stdout_limit = 16;
+    git_run_test_spec(&spec, argv, environ, 16);
     git_run_result_t r;
     int fds = count_fds();
     ck_assert(!git_run(&spec, &r));
@@ -764,15 +738,12 @@ START_TEST(test_run_deadline_kills_the_whole_group)
 {
     const char *argv[] = { "sh", "-c",
         "trap '' TERM; sleep 1000 & echo $! >&2; wait", NULL };
-    lines_t l;
+    git_run_test_lines_t l;
     memset(&l, 0, sizeof l);
     git_run_spec_t spec;
-    memset(&spec, 0, sizeof spec);
-    spec.argv = argv;
-    spec.envp = environ;
+    git_run_test_spec(&spec, argv, environ, 0);
     spec.deadline_ns = port_deadline_after_ms(200);
-    spec.cancel = NULL;
-    spec.on_stderr_line = collect_line;
+    spec.on_stderr_line = git_run_test_collect_line;
     spec.ctx = &l;
     spec.stdout_limit = 16;
     git_run_result_t r;
@@ -805,12 +776,8 @@ START_TEST(test_run_cancel_fd_stops_at_once_or_before_start)
     ck_assert(!git_run_cancel_is_set(&cancel));
     const char *argv[] = { "sleep", "1000", NULL };
     git_run_spec_t spec;
-    memset(&spec, 0, sizeof spec);
-    spec.argv = argv;
-    spec.envp = environ;
-    spec.deadline_ns = PORT_DEADLINE_NEVER;
+    git_run_test_spec(&spec, argv, environ, 16);
     spec.cancel = &cancel;
-    spec.stdout_limit = 16;
     git_run_cancel_set(&cancel);
     git_run_cancel_set(&cancel);                    /* twice is harmless */
     ck_assert(git_run_cancel_is_set(&cancel));

@@ -10,7 +10,9 @@
  */
 #include "config.h"             /* autoconf's (testsuite/ has no config.h) */
 #include "src/git_run.h"
+#include "git_run_test.h"
 #include "src/mcp_transport.h"
+#include "mcp_transport_test.h"
 
 #include "async/async_runtime.h"
 #include "port/port_clock.h"
@@ -129,37 +131,14 @@ static int child_main(int argc, char **argv)
 
 /* ============================================================== git_run */
 
-typedef struct lines {
-    char text[16][128];
-    int count;
-} lines_t;
-
-static void collect_line(const char *line, size_t len, void *ctx)
-{
-    lines_t *l = ctx;
-    ck_assert_uint_eq(strlen(line), len);
-    if (l->count < 16)
-        snprintf(l->text[l->count++], 128, "%s", line);
-}
-
-static void spec_init(git_run_spec_t *spec, const char *const *argv)
-{
-    memset(spec, 0, sizeof *spec);
-    spec->argv = argv;
-    spec->envp = NULL;                  /* inherit ours */
-    spec->deadline_ns = PORT_DEADLINE_NEVER;
-    spec->cancel = NULL;
-    spec->stdout_limit = 4096;
-}
-
 START_TEST(test_run_splits_stderr_at_cr_and_lf_and_keeps_stdout)
 {
     const char *argv[] = { self_path, "--child", "out-err", NULL };
-    lines_t l;
+    git_run_test_lines_t l;
     memset(&l, 0, sizeof l);
     git_run_spec_t spec;
-    spec_init(&spec, argv);
-    spec.on_stderr_line = collect_line;
+    git_run_test_spec(&spec, argv, NULL, 4096);
+    spec.on_stderr_line = git_run_test_collect_line;
     spec.ctx = &l;
     git_run_result_t r;
     ck_assert(git_run(&spec, &r));
@@ -179,8 +158,7 @@ START_TEST(test_run_reports_exit_status_and_truncates_stdout)
 {
     const char *argv[] = { self_path, "--child", "exit", "3", NULL };
     git_run_spec_t spec;
-    spec_init(&spec, argv);
-    spec.stdout_limit = 4;
+    git_run_test_spec(&spec, argv, NULL, 4);
     git_run_result_t r;
     ck_assert(!git_run(&spec, &r));
     ck_assert_int_eq(r.outcome, GIT_RUN_EXITED);
@@ -196,7 +174,7 @@ START_TEST(test_run_finds_a_system_program_in_path)
 {
     const char *argv[] = { "cmd", "/c", "echo hello", NULL };
     git_run_spec_t spec;
-    spec_init(&spec, argv);
+    git_run_test_spec(&spec, argv, NULL, 4096);
     git_run_result_t r;
     ck_assert_msg(git_run(&spec, &r), "outcome %d error %d", r.outcome, r.error);
     ck_assert_str_eq(r.out, "hello\r\n");
@@ -208,14 +186,14 @@ START_TEST(test_run_missing_program_fails_with_enoent)
 {
     const char *argv[] = { "neolith-no-such-program-here", NULL };
     git_run_spec_t spec;
-    spec_init(&spec, argv);
+    git_run_test_spec(&spec, argv, NULL, 4096);
     git_run_result_t r;
     ck_assert(!git_run(&spec, &r));
     ck_assert_int_eq(r.outcome, GIT_RUN_FAILED);
     ck_assert_int_eq(r.error, ENOENT);
     git_run_result_free(&r);
     const char *argv2[] = { "C:\\no\\such\\dir\\prog", NULL };
-    spec_init(&spec, argv2);
+    git_run_test_spec(&spec, argv2, NULL, 4096);
     ck_assert(!git_run(&spec, &r));
     ck_assert_int_eq(r.outcome, GIT_RUN_FAILED);
     ck_assert_int_eq(r.error, ENOENT);
@@ -229,7 +207,7 @@ START_TEST(test_run_quotes_arguments_for_the_child_runtime)
                            "say \"hi\"", "back\\slash", "trail\\", "tr ail\\",
                            "q\\\"q", "tab\there", NULL };
     git_run_spec_t spec;
-    spec_init(&spec, argv);
+    git_run_test_spec(&spec, argv, NULL, 4096);
     git_run_result_t r;
     ck_assert(git_run(&spec, &r));
     ck_assert_str_eq(r.out, "[plain][two words][][say \"hi\"][back\\slash][trail\\]"
@@ -255,7 +233,7 @@ START_TEST(test_run_child_gets_the_environment_given_and_nul_stdin)
     env[n + 2] = NULL;
     const char *argv[] = { self_path, "--child", "env", "Neolith_Test_Var", NULL };
     git_run_spec_t spec;
-    spec_init(&spec, argv);
+    git_run_test_spec(&spec, argv, NULL, 4096);
     spec.envp = env;
     git_run_result_t r;
     ck_assert_msg(git_run(&spec, &r), "outcome %d status %d", r.outcome, r.exit_status);
@@ -263,7 +241,7 @@ START_TEST(test_run_child_gets_the_environment_given_and_nul_stdin)
     git_run_result_free(&r);
 
     const char *argv2[] = { self_path, "--child", "stdin", NULL };
-    spec_init(&spec, argv2);
+    git_run_test_spec(&spec, argv2, NULL, 4096);
     spec.envp = env;
     ck_assert(git_run(&spec, &r));
     ck_assert_str_eq(r.out, "1 0");     /* ReadFile succeeded with 0 bytes: NUL */
@@ -277,12 +255,12 @@ END_TEST
 START_TEST(test_run_deadline_kills_the_whole_tree)
 {
     const char *argv[] = { self_path, "--child", "sleep-tree", NULL };
-    lines_t l;
+    git_run_test_lines_t l;
     memset(&l, 0, sizeof l);
     git_run_spec_t spec;
-    spec_init(&spec, argv);
+    git_run_test_spec(&spec, argv, NULL, 4096);
     spec.deadline_ns = port_deadline_after_ms(500);
-    spec.on_stderr_line = collect_line;
+    spec.on_stderr_line = git_run_test_collect_line;
     spec.ctx = &l;
     atomic_int pid;
     atomic_init(&pid, 0);
@@ -317,7 +295,7 @@ START_TEST(test_run_cancel_stops_at_once_or_before_start)
     ck_assert(!git_run_cancel_is_set(&cancel));
     const char *argv[] = { self_path, "--child", "sleep", NULL };
     git_run_spec_t spec;
-    spec_init(&spec, argv);
+    git_run_test_spec(&spec, argv, NULL, 4096);
     spec.cancel = &cancel;
     git_run_cancel_set(&cancel);
     git_run_cancel_set(&cancel);
@@ -352,7 +330,7 @@ START_TEST(test_run_cancel_from_another_thread_ends_a_running_child)
     ck_assert_int_eq(git_run_cancel_init(&cancel), 0);
     const char *argv[] = { self_path, "--child", "sleep", NULL };
     git_run_spec_t spec;
-    spec_init(&spec, argv);
+    git_run_test_spec(&spec, argv, NULL, 4096);
     spec.cancel = &cancel;
     port_thread_t th;
     ck_assert_int_eq(port_thread_create(&th, cancel_later, &cancel, 0), 0);
@@ -379,14 +357,9 @@ END_TEST
 
 /* ========================================================= MCP transport */
 
-#define KEY 7
+#define KEY MCP_TEST_KEY
 
-typedef struct pipes {
-    int to_reader[2];     /* test writes [1], the reader reads [0] */
-    int from_writer[2];   /* the writer writes [1], the test reads [0] */
-    async_runtime_t *rt;
-    mcp_transport_t *t;
-} pipes_t;
+typedef mcp_test_pipes_t pipes_t;
 
 static void transport_start_on(pipes_t *p, int in_fd, size_t capacity, size_t budget)
 {
@@ -428,52 +401,20 @@ static void write_str(int fd, const char *s)
     }
 }
 
-/* The next input, waiting on the runtime for the reader's completion. */
-static mcp_input_t *next_input(pipes_t *p, uintptr_t *event)
-{
-    for (int tries = 0; tries < 100; tries++) {
-        mcp_input_t *in = mcp_transport_next_input(p->t);
-        if (in != NULL)
-            return in;
-        io_event_t ev[8];
-        struct timeval tv = { 5, 0 };
-        int n = async_runtime_wait(p->rt, ev, 8, &tv);
-        ck_assert_int_ge(n, 0);
-        ck_assert_msg(n > 0, "no completion from the reader within 5 s");
-        for (int i = 0; i < n; i++) {
-            ck_assert_uint_eq(ev[i].completion_key, KEY);
-            if (event != NULL && ev[i].value != MCP_TRANSPORT_EVENT_INPUT)
-                *event = ev[i].value;
-        }
-        if (event != NULL && *event == MCP_TRANSPORT_EVENT_OUTPUT_FAILED)
-            return NULL;
-    }
-    ck_abort_msg("no input");
-    return NULL;
-}
-
-static void expect_input_id(pipes_t *p, json_int_t id)
-{
-    mcp_input_t *in = next_input(p, NULL);
-    ck_assert_int_eq(in->kind, MCP_INPUT_MESSAGE);
-    ck_assert_int_eq(json_integer_value(json_object_get(in->json, "id")), id);
-    mcp_input_free(in);
-}
-
 START_TEST(test_reader_partial_reads_crlf_too_long_and_eof_on_a_pipe)
 {
     pipes_t p;
     transport_open(&p, 0, 0);
     write_str(p.to_reader[1], "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n"
                               "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\r\n");
-    expect_input_id(&p, 1);
-    expect_input_id(&p, 2);
+    mcp_test_expect_input_id(&p, 1);
+    mcp_test_expect_input_id(&p, 2);
     write_str(p.to_reader[1], "{\"jsonrpc\":\"2.0\",");
     Sleep(20);
     write_str(p.to_reader[1], "\"id\":3,\"method\"");
     Sleep(20);
     write_str(p.to_reader[1], ":\"ping\"}\n\n  \n");
-    expect_input_id(&p, 3);
+    mcp_test_expect_input_id(&p, 3);
     char big[3000];
     memset(big, 'x', sizeof big - 2);
     big[0] = '{';
@@ -481,16 +422,16 @@ START_TEST(test_reader_partial_reads_crlf_too_long_and_eof_on_a_pipe)
     big[sizeof big - 1] = '\0';
     write_str(p.to_reader[1], big);
     write_str(p.to_reader[1], "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\"}\n");
-    mcp_input_t *in = next_input(&p, NULL);
+    mcp_input_t *in = mcp_test_next_input(&p, NULL);
     ck_assert_int_eq(in->kind, MCP_INPUT_TOO_LONG);
     mcp_input_free(in);
-    expect_input_id(&p, 4);
+    mcp_test_expect_input_id(&p, 4);
     /* end of input (ERROR_BROKEN_PIPE): the last line counts, then EOF */
     write_str(p.to_reader[1], "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}");
     _close(p.to_reader[1]);
     p.to_reader[1] = -1;
-    expect_input_id(&p, 5);
-    in = next_input(&p, NULL);
+    mcp_test_expect_input_id(&p, 5);
+    in = mcp_test_next_input(&p, NULL);
     ck_assert_int_eq(in->kind, MCP_INPUT_EOF);
     mcp_input_free(in);
     transport_close(&p);
@@ -513,9 +454,9 @@ START_TEST(test_reader_reads_a_file_to_its_end)
     p.to_reader[0] = fd;
     p.to_reader[1] = -1;
     transport_start_on(&p, fd, 0, 0);
-    expect_input_id(&p, 1);
-    expect_input_id(&p, 2);
-    mcp_input_t *in = next_input(&p, NULL);
+    mcp_test_expect_input_id(&p, 1);
+    mcp_test_expect_input_id(&p, 2);
+    mcp_input_t *in = mcp_test_next_input(&p, NULL);
     ck_assert_int_eq(in->kind, MCP_INPUT_EOF);
     mcp_input_free(in);
     transport_close(&p);
@@ -555,37 +496,10 @@ START_TEST(test_writer_writes_whole_lines_in_order)
     drain_t d = { p.from_writer[0], NULL, 0 };
     port_thread_t th;
     ck_assert_int_eq(port_thread_create(&th, drain_proc, &d, 0), 0);
-    char *big = malloc(1 << 20);
-    memset(big, 'b', (1 << 20) - 1);
-    big[(1 << 20) - 1] = '\0';
-    for (int i = 0; i < 50; i++) {
-        json_t *m = i == 25 ? json_pack("{s:i, s:s}", "n", i, "big", big)
-                            : json_pack("{s:i}", "n", i);
-        ck_assert_int_eq(mcp_transport_send(p.t, mcp_out_msg_new(m, MCP_OUT_RESPONSE)),
-                         MCP_SEND_OK);
-        json_decref(m);
-    }
-    free(big);
-    ck_assert(mcp_transport_stop(p.t, 5000));
-    mcp_transport_stats_t st;
-    mcp_transport_get_stats(p.t, &st);
-    ck_assert_uint_eq(st.messages_written, 50);
-    mcp_transport_destroy(p.t);         /* closes the write end: drain ends */
-    p.t = NULL;
+    mcp_test_send_numbered(&p, 50, 25);
+    mcp_test_stop_expect_written(&p, 50);   /* closes the write end: drain ends */
     ck_assert_int_eq(port_thread_join(&th, NULL), 0);
-    int lines = 0;
-    size_t start = 0;
-    for (size_t i = 0; i < d.len; i++) {
-        if (d.data[i] != '\n')
-            continue;
-        char want[32];
-        int w = snprintf(want, sizeof want, "{\"n\":%d", lines);
-        ck_assert_msg(strncmp(d.data + start, want, (size_t)w) == 0, "line %d", lines);
-        lines++;
-        start = i + 1;
-    }
-    ck_assert_int_eq(lines, 50);
-    ck_assert_uint_eq(start, d.len);
+    mcp_test_expect_numbered_lines(d.data, d.len, 50);
     free(d.data);
     _close(p.to_reader[1]);
     _close(p.from_writer[0]);
@@ -599,16 +513,7 @@ START_TEST(test_broken_pipe_is_a_disconnect_not_a_crash)
     transport_open(&p, 0, 0);
     _close(p.from_writer[0]);           /* the client went away */
     p.from_writer[0] = -1;
-    json_t *m = json_pack("{s:s}", "x", "y");
-    ck_assert_int_eq(mcp_transport_send(p.t, mcp_out_msg_new(m, MCP_OUT_RESPONSE)), MCP_SEND_OK);
-    uintptr_t event = 0;
-    ck_assert_ptr_null(next_input(&p, &event));
-    ck_assert_uint_eq(event, MCP_TRANSPORT_EVENT_OUTPUT_FAILED);
-    ck_assert_int_eq(mcp_transport_send(p.t, mcp_out_msg_new(m, MCP_OUT_RESPONSE)), MCP_SEND_CLOSED);
-    json_decref(m);
-    mcp_transport_stats_t st;
-    mcp_transport_get_stats(p.t, &st);
-    ck_assert(st.output_failed);
+    mcp_test_expect_output_fails(&p);
     transport_close(&p);
 }
 END_TEST
@@ -665,11 +570,11 @@ END_TEST
 START_TEST(test_claim_stdio_moves_stdout_to_stderr)
 {
     const char *argv[] = { self_path, "--child", "claim", NULL };
-    lines_t l;
+    git_run_test_lines_t l;
     memset(&l, 0, sizeof l);
     git_run_spec_t spec;
-    spec_init(&spec, argv);
-    spec.on_stderr_line = collect_line;
+    git_run_test_spec(&spec, argv, NULL, 4096);
+    spec.on_stderr_line = git_run_test_collect_line;
     spec.ctx = &l;
     git_run_result_t r;
     ck_assert_msg(git_run(&spec, &r), "child exit status %d", r.exit_status);

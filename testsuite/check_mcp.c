@@ -18,6 +18,7 @@
 #include "src/mcp_provider.h"
 #include "src/mcp_server.h"
 #include "src/mcp_transport.h"
+#include "mcp_transport_test.h"
 
 #include "async/async_runtime.h"
 #include "port/port_clock.h"
@@ -1721,14 +1722,9 @@ END_TEST
 
 /* ================================================ the transport, real threads */
 
-#define KEY 7
+#define KEY MCP_TEST_KEY
 
-typedef struct pipes {
-    int to_reader[2];     /* test writes [1], the reader reads [0] */
-    int from_writer[2];   /* the writer writes [1], the test reads [0] */
-    async_runtime_t *rt;
-    mcp_transport_t *t;
-} pipes_t;
+typedef mcp_test_pipes_t pipes_t;
 
 static void transport_open(pipes_t *p, size_t max_line, size_t capacity, size_t budget)
 {
@@ -1764,38 +1760,6 @@ static void write_str(int fd, const char *s)
     }
 }
 
-/* The next input, waiting on the runtime for the reader's completion. */
-static mcp_input_t *next_input(pipes_t *p, uintptr_t *event)
-{
-    for (int tries = 0; tries < 100; tries++) {
-        mcp_input_t *in = mcp_transport_next_input(p->t);
-        if (in != NULL)
-            return in;
-        io_event_t ev[8];
-        struct timeval tv = { 5, 0 };
-        int n = async_runtime_wait(p->rt, ev, 8, &tv);
-        ck_assert_int_ge(n, 0);
-        ck_assert_msg(n > 0, "no completion from the reader within 5 s");
-        for (int i = 0; i < n; i++) {
-            ck_assert_uint_eq(ev[i].completion_key, KEY);
-            if (event != NULL && ev[i].value != MCP_TRANSPORT_EVENT_INPUT)
-                *event = ev[i].value;
-        }
-        if (event != NULL && *event == MCP_TRANSPORT_EVENT_OUTPUT_FAILED)
-            return NULL;
-    }
-    ck_abort_msg("no input");
-    return NULL;
-}
-
-static void expect_input_id(pipes_t *p, json_int_t id)
-{
-    mcp_input_t *in = next_input(p, NULL);
-    ck_assert_int_eq(in->kind, MCP_INPUT_MESSAGE);
-    ck_assert_int_eq(json_integer_value(json_object_get(in->json, "id")), id);
-    mcp_input_free(in);
-}
-
 START_TEST(test_A6_reader_handles_partial_reads_several_messages_and_crlf)
 {
     pipes_t p;
@@ -1803,15 +1767,15 @@ START_TEST(test_A6_reader_handles_partial_reads_several_messages_and_crlf)
     /* two messages in one write, the second with \r\n */
     write_str(p.to_reader[1], "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n"
                               "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\r\n");
-    expect_input_id(&p, 1);
-    expect_input_id(&p, 2);
+    mcp_test_expect_input_id(&p, 1);
+    mcp_test_expect_input_id(&p, 2);
     /* one message split over three writes (the reader sees partial reads) */
     write_str(p.to_reader[1], "{\"jsonrpc\":\"2.0\",");
     usleep(20000);
     write_str(p.to_reader[1], "\"id\":3,\"method\"");
     usleep(20000);
     write_str(p.to_reader[1], ":\"ping\"}\n\n  \n");   /* blank lines: nothing */
-    expect_input_id(&p, 3);
+    mcp_test_expect_input_id(&p, 3);
     /* a line over the limit is discarded whole, the next one is read */
     char big[3000];
     memset(big, 'x', sizeof big - 2);
@@ -1820,28 +1784,28 @@ START_TEST(test_A6_reader_handles_partial_reads_several_messages_and_crlf)
     big[sizeof big - 1] = '\0';
     write_str(p.to_reader[1], big);
     write_str(p.to_reader[1], "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\"}\n");
-    mcp_input_t *in = next_input(&p, NULL);
+    mcp_input_t *in = mcp_test_next_input(&p, NULL);
     ck_assert_int_eq(in->kind, MCP_INPUT_TOO_LONG);
     ck_assert_str_eq(in->text, "a line over 1024 bytes");
     mcp_input_free(in);
-    expect_input_id(&p, 4);
+    mcp_test_expect_input_id(&p, 4);
     /* a long line arriving in pieces, over the limit only at the end */
     write_str(p.to_reader[1], "{\"a\":\"");
     for (int i = 0; i < 30; i++)
         write_str(p.to_reader[1], "0123456789012345678901234567890123456789");
     write_str(p.to_reader[1], "\"}\nnot json\n");
-    in = next_input(&p, NULL);
+    in = mcp_test_next_input(&p, NULL);
     ck_assert_int_eq(in->kind, MCP_INPUT_TOO_LONG);
     mcp_input_free(in);
-    in = next_input(&p, NULL);
+    in = mcp_test_next_input(&p, NULL);
     ck_assert_int_eq(in->kind, MCP_INPUT_PARSE_ERROR);
     mcp_input_free(in);
     /* end of input: a last line without newline still counts, then EOF */
     write_str(p.to_reader[1], "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}");
     close(p.to_reader[1]);
     p.to_reader[1] = -1;
-    expect_input_id(&p, 5);
-    in = next_input(&p, NULL);
+    mcp_test_expect_input_id(&p, 5);
+    in = mcp_test_next_input(&p, NULL);
     ck_assert_int_eq(in->kind, MCP_INPUT_EOF);
     mcp_input_free(in);
     mcp_transport_stats_t st;
@@ -1891,38 +1855,11 @@ START_TEST(test_A1_writer_writes_whole_lines_in_order)
     port_thread_t th;
     ck_assert_int_eq(port_thread_create(&th, drain_proc, &d, 0), 0);
     /* a 1 MB message and small ones around it: order kept, nothing torn */
-    char *big = malloc(1 << 20);
-    memset(big, 'b', (1 << 20) - 1);
-    big[(1 << 20) - 1] = '\0';
-    for (int i = 0; i < 50; i++) {
-        json_t *m = i == 25 ? json_pack("{s:i, s:s}", "n", i, "big", big)
-                            : json_pack("{s:i}", "n", i);
-        ck_assert_int_eq(mcp_transport_send(p.t, mcp_out_msg_new(m, MCP_OUT_RESPONSE)),
-                         MCP_SEND_OK);
-        json_decref(m);
-    }
-    free(big);
+    mcp_test_send_numbered(&p, 50, 25);
     /* stop drains what is queued; destroy closes the write end */
-    ck_assert(mcp_transport_stop(p.t, 5000));
-    mcp_transport_stats_t st;
-    mcp_transport_get_stats(p.t, &st);
-    ck_assert_uint_eq(st.messages_written, 50);
-    mcp_transport_destroy(p.t);
-    p.t = NULL;
+    mcp_test_stop_expect_written(&p, 50);
     ck_assert_int_eq(port_thread_join(&th, NULL), 0);
-    int lines = 0;
-    size_t start = 0;
-    for (size_t i = 0; i < d.len; i++) {
-        if (d.data[i] != '\n')
-            continue;
-        char want[32];
-        int w = snprintf(want, sizeof want, "{\"n\":%d", lines);
-        ck_assert_msg(strncmp(d.data + start, want, (size_t)w) == 0, "line %d", lines);
-        lines++;
-        start = i + 1;
-    }
-    ck_assert_int_eq(lines, 50);
-    ck_assert_uint_eq(start, d.len);
+    mcp_test_expect_numbered_lines(d.data, d.len, 50);
     free(d.data);
     close(p.to_reader[1]);
     close(p.from_writer[0]);
@@ -1937,16 +1874,7 @@ START_TEST(test_A9_epipe_is_a_disconnect_not_a_crash)
     transport_open(&p, 1024, 0, 0);
     close(p.from_writer[0]);                 /* the client went away */
     p.from_writer[0] = open("/dev/null", O_RDONLY);
-    json_t *m = json_pack("{s:s}", "x", "y");
-    ck_assert_int_eq(mcp_transport_send(p.t, mcp_out_msg_new(m, MCP_OUT_RESPONSE)), MCP_SEND_OK);
-    uintptr_t event = 0;
-    ck_assert_ptr_null(next_input(&p, &event));
-    ck_assert_uint_eq(event, MCP_TRANSPORT_EVENT_OUTPUT_FAILED);
-    ck_assert_int_eq(mcp_transport_send(p.t, mcp_out_msg_new(m, MCP_OUT_RESPONSE)), MCP_SEND_CLOSED);
-    json_decref(m);
-    mcp_transport_stats_t st;
-    mcp_transport_get_stats(p.t, &st);
-    ck_assert(st.output_failed);
+    mcp_test_expect_output_fails(&p);
     transport_close(&p);
 }
 END_TEST
