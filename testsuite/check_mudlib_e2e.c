@@ -366,23 +366,11 @@ START_TEST(test_saved_room_and_password_survive_a_driver_restart)
 }
 END_TEST
 
-/* A command with a bug, added to the copy for this test: it indexes an
- * empty array. */
-static const char OOPS_COMMAND[] =
-    "// oops: a command with a bug (written by check_mudlib_e2e).\n"
-    "string help() { return \"oops                 fails\\n\"; }\n"
-    "\n"
-    "int main(string arg)\n"
-    "{\n"
-    "    mixed *none = ({ });\n"
-    "    return none[1];\n"
-    "}\n";
-
 START_TEST(test_runtime_error_in_a_command_goes_to_that_player_only)
 {
     e2e_driver_t d;
     mud_prepare(&d);
-    e2e_mudlib_write(&d, "/cmds/oops.c", OOPS_COMMAND);
+    e2e_mudlib_write(&d, "/cmds/oops.c", E2E_OOPS_COMMAND);
     e2e_driver_start(&d, "neolith");
     e2e_client_t *root = create_character(&d, "root", "rootpw12");
     e2e_client_t *bob = create_character(&d, "bob", "bobpw123");

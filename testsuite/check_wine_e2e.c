@@ -157,21 +157,11 @@ START_TEST(test_players_talk_quit_and_an_admin_shuts_down)
 }
 END_TEST
 
-static const char OOPS_COMMAND[] =
-    "// oops: a command with a bug (written by check_wine_e2e).\n"
-    "string help() { return \"oops                 fails\\n\"; }\n"
-    "\n"
-    "int main(string arg)\n"
-    "{\n"
-    "    mixed *none = ({ });\n"
-    "    return none[1];\n"
-    "}\n";
-
 START_TEST(test_runtime_error_reaches_only_that_player)
 {
     e2e_driver_t d;
     mud_prepare(&d);
-    e2e_mudlib_write(&d, "/cmds/oops.c", OOPS_COMMAND);
+    e2e_mudlib_write(&d, "/cmds/oops.c", E2E_OOPS_COMMAND);
     e2e_driver_start(&d, "neolith");
     e2e_client_t *root = e2e_create_character(&d, "root", "rootpw12", WINE_TIMEOUT_MS, NULL);
     e2e_client_t *bob = e2e_create_character(&d, "bob", "bobpw123", WINE_TIMEOUT_MS, NULL);

@@ -12,6 +12,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+const char E2E_OOPS_COMMAND[] =
+    "// oops: a command with a bug (written by the end-to-end tests).\n"
+    "string help() { return \"oops                 fails\\n\"; }\n"
+    "\n"
+    "int main(string arg)\n"
+    "{\n"
+    "    mixed *none = ({ });\n"
+    "    return none[1];\n"
+    "}\n";
+
 static bool ends_with(const char *s, size_t n, const char *tail)
 {
     size_t t = strlen(tail);

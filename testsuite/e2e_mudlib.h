@@ -17,6 +17,11 @@
 #define E2E_NAME_PROMPT "Enter your character's name (a new name creates a character): "
 #define E2E_SQUARE "The village square\r\n"
 
+/* The source of a command with a bug, for a test to write as
+ * /cmds/oops.c in the copy: `oops` indexes an empty array ("Array index
+ * 1 out of bounds (size 0)"). */
+extern const char E2E_OOPS_COMMAND[];
+
 /* What of mudlib/ a test does not take: the developer's log/ and saved
  * players, eval scratch files, and the config (each test writes its
  * own).  `rel` as e2e_copy_tree() gives it. */

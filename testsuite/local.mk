@@ -94,7 +94,8 @@ testsuite_check_config_SOURCES = testsuite/check_config.c
 testsuite_check_config_CFLAGS = $(DRIVER_TEST_CFLAGS)
 testsuite_check_config_LDADD = $(DRIVER_TEST_LDADD)
 
-testsuite_check_backend_SOURCES = testsuite/check_backend.c
+testsuite_check_backend_SOURCES = testsuite/check_backend.c \
+	testsuite/proc_count_posix.c testsuite/proc_count.h
 testsuite_check_backend_CFLAGS = $(DRIVER_TEST_CFLAGS)
 testsuite_check_backend_LDADD = $(DRIVER_TEST_LDADD)
 
@@ -168,7 +169,8 @@ endif
 if HAVE_CHECK
 if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_git_update
-testsuite_check_git_update_SOURCES = testsuite/check_git_update.c testsuite/git_run_test.h
+testsuite_check_git_update_SOURCES = testsuite/check_git_update.c testsuite/git_run_test.h \
+	testsuite/proc_count_posix.c testsuite/proc_count.h
 testsuite_check_git_update_CFLAGS = $(DRIVER_TEST_CFLAGS)
 testsuite_check_git_update_LDADD = $(DRIVER_TEST_LDADD)
 TESTS += testsuite/check_git_update
