@@ -951,32 +951,13 @@ END_TEST
 
 /* ================================================================ tmux */
 
-static char tmux_sock[64];   /* named in main(), before Check forks */
-
-static bool tmux_available(void)
-{
-    return tty_have("tmux");
-}
-
-/* Runs "tmux <args>" on this test run's own tmux server. */
-static int tmux(const char *args)
-{
-    return tty_tmux(tmux_sock, args);
-}
-
-/* Waits until the screen contains `needle`; returns the screen. */
-static char *tmux_expect(const char *needle)
-{
-    return tty_tmux_expect(tmux_sock, needle, HANG_MS);
-}
-
 /* The test a person would do: a narrow terminal, a line long enough to
  * wrap over three rows, output arriving in the middle of it.  The screen
  * must show the output lines, then the whole partial line, and nothing
  * of the old partial line left above. */
 START_TEST(test_tmux_screen_keeps_wrapped_partial_line_intact)
 {
-    if (!tmux_available()) {
+    if (!tty_have("tmux")) {
         fprintf(stderr, "check_console: tmux not installed, screen test skipped\n");
         return;
     }
@@ -986,9 +967,9 @@ START_TEST(test_tmux_screen_keeps_wrapped_partial_line_intact)
     snprintf(cmd, sizeof(cmd),
              "new-session -d -s con -x 30 -y 14 \"'%s/console_driver'; echo driver-rc=\\$?\" "
              "\\; set-option -t con remain-on-exit on", bin_dir);
-    ck_assert_int_eq(tmux(cmd), 0);
+    ck_assert_int_eq(tty_tmux(cmd), 0);
 
-    char *s = tmux_expect("ready pid=");
+    char *s = tty_tmux_expect("ready pid=");
     int pid = atoi(strstr(s, "ready pid=") + strlen("ready pid="));
     ck_assert_int_gt(pid, 0);
     free(s);
@@ -999,15 +980,15 @@ START_TEST(test_tmux_screen_keeps_wrapped_partial_line_intact)
         typed[i] = (char)('a' + i % 26);
     typed[70] = '\0';
     snprintf(cmd, sizeof(cmd), "send-keys -t con -l '%s'", typed);
-    ck_assert_int_eq(tmux(cmd), 0);
-    free(tmux_expect(typed + 58));   /* the last row's text is on screen */
+    ck_assert_int_eq(tty_tmux(cmd), 0);
+    free(tty_tmux_expect(typed + 58));   /* the last row's text is on screen */
 
     kill(pid, SIGUSR1);
     char want[512];
     snprintf(want, sizeof(want),
              "spam 1\nspam 2\nspam 3\nspam 4\nspam 5\n> %.28s\n%.30s\n%.12s",
              typed, typed + 28, typed + 58);
-    s = tmux_expect(want);
+    s = tty_tmux_expect(want);
     size_t sl = strlen(s), wl = strlen(want);
     ck_assert_msg(sl >= wl && strcmp(s + sl - wl, want) == 0, "screen:\n%s", s);
     /* Above the output: the greeting, no fragment of the old line. */
@@ -1015,13 +996,13 @@ START_TEST(test_tmux_screen_keeps_wrapped_partial_line_intact)
     ck_assert_ptr_null(memmem(s, (size_t)(first - s), "abc", 3));
     free(s);
 
-    ck_assert_int_eq(tmux("send-keys -t con Enter"), 0);
+    ck_assert_int_eq(tty_tmux("send-keys -t con Enter"), 0);
     snprintf(want, sizeof(want), "got: %.25s", typed);
-    free(tmux_expect(want));
-    ck_assert_int_eq(tmux("send-keys -t con -l quit"), 0);
-    ck_assert_int_eq(tmux("send-keys -t con Enter"), 0);
-    free(tmux_expect("driver-rc=0"));
-    tmux("kill-server");
+    free(tty_tmux_expect(want));
+    ck_assert_int_eq(tty_tmux("send-keys -t con -l quit"), 0);
+    ck_assert_int_eq(tty_tmux("send-keys -t con Enter"), 0);
+    free(tty_tmux_expect("driver-rc=0"));
+    tty_tmux("kill-server");
 }
 END_TEST
 
@@ -1082,7 +1063,10 @@ int main(int argc, char **argv)
 #endif
 
 #ifdef CONSOLE_HAVE_LIBEDIT
+    /* this run's own tmux server, named before Check forks */
+    char tmux_sock[64];
     snprintf(tmux_sock, sizeof(tmux_sock), "ck_console_%d", (int)getpid());
+    tty_tmux_use(tmux_sock, HANG_MS);
 #endif
 
     SRunner *sr = srunner_create(console_suite());
@@ -1090,8 +1074,8 @@ int main(int argc, char **argv)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
 #ifdef CONSOLE_HAVE_LIBEDIT
-    if (tmux_available())
-        (void)tmux("kill-server 2>/dev/null");
+    if (tty_have("tmux"))
+        (void)tty_tmux("kill-server 2>/dev/null");
 #endif
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -356,25 +356,6 @@ END_TEST
 
 /* ---- the screen, through tmux ----------------------------------------- */
 
-static char tmux_sock[64];   /* named in main(), before Check forks */
-
-static bool tmux_available(void)
-{
-    return tty_have("tmux");
-}
-
-/* Runs "tmux <args>" on this run's own tmux server. */
-static int tmux(const char *args)
-{
-    return tty_tmux(tmux_sock, args);
-}
-
-/* Waits until the screen contains `needle`; returns the screen. */
-static char *tmux_expect(const char *needle)
-{
-    return tty_tmux_expect(tmux_sock, needle, HANG_MS);
-}
-
 #define TICKS 20
 
 /* What a person sees: a heart beat prints a line every 100 ms while the
@@ -383,7 +364,7 @@ static char *tmux_expect(const char *needle)
  * whole typed line, no piece of a tick inside it. */
 START_TEST(test_tmux_heartbeat_output_while_typing_slowly_keeps_line_intact)
 {
-    if (!tmux_available()) {
+    if (!tty_have("tmux")) {
         /* a missing tmux must not pass unnoticed in CI */
         ck_assert_msg(getenv("CI") == NULL, "tmux is not installed (./bootstrap installs it)");
         fprintf(stderr, "check_console_e2e: tmux not installed, screen test skipped\n");
@@ -423,11 +404,11 @@ START_TEST(test_tmux_heartbeat_output_while_typing_slowly_keeps_line_intact)
     snprintf(cmd, sizeof(cmd),
              "new-session -d -s con -x 80 -y 24 \"sh '%s'\" "
              "\\; set-option -t con remain-on-exit on", path);
-    ck_assert_int_eq(tmux(cmd), 0);
-    free(tmux_expect("Welcome to Neolith, operator."));
+    ck_assert_int_eq(tty_tmux(cmd), 0);
+    free(tty_tmux_expect("Welcome to Neolith, operator."));
 
-    ck_assert_int_eq(tmux("send-keys -t con -l 'eval call_other(\"/ticker\", \"start\")'"), 0);
-    ck_assert_int_eq(tmux("send-keys -t con Enter"), 0);
+    ck_assert_int_eq(tty_tmux("send-keys -t con -l 'eval call_other(\"/ticker\", \"start\")'"), 0);
+    ck_assert_int_eq(tty_tmux("send-keys -t con Enter"), 0);
 
     /* One key each time the screen shows a new tick. */
     static const char typed[] = "say slowly typed";
@@ -435,9 +416,9 @@ START_TEST(test_tmux_heartbeat_output_while_typing_slowly_keeps_line_intact)
     char want[64];
     for (size_t i = 0; typed[i] != '\0'; i++) {
         snprintf(want, sizeof(want), "\ntick %zu\n", i + 1);
-        free(tmux_expect(want));
+        free(tty_tmux_expect(want));
         snprintf(cmd, sizeof(cmd), "send-keys -t con -l '%c'", typed[i]);
-        ck_assert_int_eq(tmux(cmd), 0);
+        ck_assert_int_eq(tty_tmux(cmd), 0);
     }
 
     /* After the last tick: every tick line above, then the prompt line
@@ -447,15 +428,15 @@ START_TEST(test_tmux_heartbeat_output_while_typing_slowly_keeps_line_intact)
     for (int n = 1; n <= TICKS; n++)
         tl += (size_t)snprintf(tail + tl, sizeof(tail) - tl, "\ntick %d", n);
     snprintf(tail + tl, sizeof(tail) - tl, "\n> %s", typed);
-    char *s = tmux_expect(tail);
+    char *s = tty_tmux_expect(tail);
     size_t sl = strlen(s), wl = strlen(tail);
     ck_assert_msg(sl >= wl && strcmp(s + sl - wl, tail) == 0, "screen:\n%s", s);
     free(s);
 
-    ck_assert_int_eq(tmux("send-keys -t con Enter"), 0);
-    free(tmux_expect("\nYou say: slowly typed"));
-    ck_assert_int_eq(tmux("send-keys -t con C-d"), 0);
-    free(tmux_expect("driver-rc=0"));
+    ck_assert_int_eq(tty_tmux("send-keys -t con Enter"), 0);
+    free(tty_tmux_expect("\nYou say: slowly typed"));
+    ck_assert_int_eq(tty_tmux("send-keys -t con C-d"), 0);
+    free(tty_tmux_expect("driver-rc=0"));
 
     snprintf(path, sizeof(path), "%s/before", dir);
     char *before = e2e_read_whole_file(path);
@@ -467,7 +448,7 @@ START_TEST(test_tmux_heartbeat_output_while_typing_slowly_keeps_line_intact)
     ck_assert_msg(strcmp(before, after) == 0, "stty -a before:\n%s\nafter:\n%s", before, after);
     free(before);
     free(after);
-    (void)tmux("kill-session -t con");
+    (void)tty_tmux("kill-session -t con");
     e2e_remove_tree(dir);
 }
 END_TEST
@@ -504,15 +485,18 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     signal(SIGPIPE, SIG_IGN);
 #ifdef CONSOLE_HAVE_LIBEDIT
+    /* this run's own tmux server, named before Check forks */
+    char tmux_sock[64];
     snprintf(tmux_sock, sizeof(tmux_sock), "ck_console_e2e_%d", (int)getpid());
+    tty_tmux_use(tmux_sock, HANG_MS);
 #endif
     SRunner *sr = srunner_create(console_e2e_suite());
     srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
 #ifdef CONSOLE_HAVE_LIBEDIT
-    if (tmux_available())
-        (void)tmux("kill-server 2>/dev/null");
+    if (tty_have("tmux"))
+        (void)tty_tmux("kill-server 2>/dev/null");
 #endif
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -40,7 +40,6 @@
 static char exe[4200];        /* the console_driver.exe, or "" */
 static char build_dir[4096];
 static char tmux_base[64];    /* named in main(), before Check forks */
-static char tmux_sock[128];   /* this console's own tmux server */
 static int tmux_count;
 static char scratch[256];     /* a mkdtemp directory for files */
 
@@ -152,20 +151,9 @@ END_TEST
 
 /* ================================================================ tmux */
 
-static int tmux(const char *args)
-{
-    return tty_tmux(tmux_sock, args);
-}
-
-/* Waits until the screen contains `needle`; returns the screen. */
-static char *expect_screen(const char *needle)
-{
-    return tty_tmux_expect(tmux_sock, needle, HANG_MS);
-}
-
 static void see(const char *needle)
 {
-    free(expect_screen(needle));
+    free(tty_tmux_expect(needle));
 }
 
 /* One key (tmux's name for it). */
@@ -173,7 +161,7 @@ static void key(const char *k)
 {
     char args[128];
     snprintf(args, sizeof(args), "send-keys -t con %s", k);
-    ck_assert_int_eq(tmux(args), 0);
+    ck_assert_int_eq(tty_tmux(args), 0);
 }
 
 /* Literal text (no single quotes in it). */
@@ -182,7 +170,7 @@ static void type(const char *text)
     size_t size = strlen(text) + 64;
     char *args = malloc(size);
     snprintf(args, size, "send-keys -t con -l '%s'", text);
-    ck_assert_int_eq(tmux(args), 0);
+    ck_assert_int_eq(tty_tmux(args), 0);
     free(args);
 }
 
@@ -190,14 +178,16 @@ static void type(const char *text)
 static void start_console(int cols, const char *args)
 {
     /* A server of its own: one a failed case left behind stays apart. */
+    char tmux_sock[128];
     snprintf(tmux_sock, sizeof(tmux_sock), "%s_%d_%d", tmux_base, (int)getpid(), ++tmux_count);
+    tty_tmux_use(tmux_sock, HANG_MS);
     char cmd[16384];
     snprintf(cmd, sizeof(cmd),
              "new-session -d -s con -x %d -y 24 \"cd '%s' && WINEDEBUG=-all wine '%s' %s; "
              "echo driver-rc=\\$?; sleep 120\"",
              cols, build_dir, exe, args);
-    ck_assert_int_eq(tmux(cmd), 0);
-    char *s = expect_screen("ready pid=");
+    ck_assert_int_eq(tty_tmux(cmd), 0);
+    char *s = tty_tmux_expect("ready pid=");
     ck_assert_msg(strstr(s, "tty=1") != NULL, "not in console mode:\n%s", s);
     free(s);
     see("\n>");
@@ -205,14 +195,14 @@ static void start_console(int cols, const char *args)
 
 static void stop_console(void)
 {
-    (void)tmux("kill-server 2>/dev/null");
+    (void)tty_tmux("kill-server 2>/dev/null");
 }
 
 static void quit_console(void)
 {
     type("quit");
     key("Enter");
-    char *s = expect_screen("driver-rc=");
+    char *s = tty_tmux_expect("driver-rc=");
     ck_assert_msg(strstr(s, "driver-rc=0") != NULL, "%s", s);
     const char *e = strstr(s, "exit fds=");
     ck_assert_ptr_nonnull(e);
@@ -274,7 +264,7 @@ START_TEST(test_win_console_async_output_keeps_wrapped_line_intact)
     const char *typed = "the quick brown fox jumps over the lazy dog again and again";
     type(typed);
     see("er the lazy dog again and agai\nn");
-    char *s = expect_screen("spam 5");
+    char *s = tty_tmux_expect("spam 5");
     /* The rows after "spam 5": the prompt and the line, wrapped at 30. */
     const char *after = strstr(s, "spam 5\n");
     ck_assert_ptr_nonnull(after);
@@ -339,7 +329,7 @@ START_TEST(test_win_console_tab_completion_asks_main_thread)
     key("Tab");
     see("> say shou");            /* shout, shoulder: their common prefix */
     key("Tab");
-    char *s = expect_screen("shout");   /* nothing to add: listed */
+    char *s = tty_tmux_expect("shout");   /* nothing to add: listed */
     ck_assert_msg(strstr(s, "shoulder") != NULL, "%s", s);
     free(s);
     type("l");
@@ -366,14 +356,14 @@ START_TEST(test_win_console_password_hidden_and_ctrl_d_ends)
     see("Password: >");
     type("hunter2");
     key("Enter");
-    char *s = expect_screen("secret ok");
+    char *s = tty_tmux_expect("secret ok");
     ck_assert_msg(strstr(s, "hunter2") == NULL, "the password showed:\n%s", s);
     free(s);
     type("x");
     key("C-d");               /* not empty: deletes under the cursor (none) */
     key("BSpace");
     key("C-d");               /* empty: the session ends */
-    s = expect_screen("driver-rc=0");
+    s = tty_tmux_expect("driver-rc=0");
     ck_assert_msg(strstr(s, "\nEOF\n") != NULL, "%s", s);
     free(s);
     stop_console();

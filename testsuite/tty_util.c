@@ -151,20 +151,30 @@ void tty_stream_read_to_eof(tty_stream_t *s)
 
 /* ================================================================ tmux */
 
-int tty_tmux(const char *sock, const char *args)
+/* Set by tty_tmux_use(); see its comment for who touches them. */
+static char tmux_server[128];
+static int tmux_hang_ms = 30000;
+
+void tty_tmux_use(const char *sock, int hang_ms)
 {
-    size_t size = strlen(args) + strlen(sock) + 64;
+    snprintf(tmux_server, sizeof(tmux_server), "%s", sock);
+    tmux_hang_ms = hang_ms;
+}
+
+int tty_tmux(const char *args)
+{
+    size_t size = strlen(args) + sizeof(tmux_server) + 64;
     char *cmd = malloc(size);
-    snprintf(cmd, size, "tmux -L '%s' -f /dev/null %s", sock, args);
+    snprintf(cmd, size, "tmux -L '%s' -f /dev/null %s", tmux_server, args);
     int rc = system(cmd);
     free(cmd);
     return rc;
 }
 
-char *tty_tmux_screen(const char *sock)
+char *tty_tmux_screen(void)
 {
     char cmd[256];
-    snprintf(cmd, sizeof(cmd), "tmux -L '%s' capture-pane -p -t con 2>/dev/null", sock);
+    snprintf(cmd, sizeof(cmd), "tmux -L '%s' capture-pane -p -t con 2>/dev/null", tmux_server);
     FILE *f = popen(cmd, "r");
     if (f == NULL)
         return strdup("");
@@ -190,11 +200,11 @@ char *tty_tmux_screen(const char *sock)
     return out;
 }
 
-char *tty_tmux_expect(const char *sock, const char *needle, int hang_ms)
+char *tty_tmux_expect(const char *needle)
 {
-    int64_t deadline = port_deadline_after_ms(hang_ms);
+    int64_t deadline = port_deadline_after_ms(tmux_hang_ms);
     for (;;) {
-        char *s = tty_tmux_screen(sock);
+        char *s = tty_tmux_screen();
         if (strstr(s, needle) != NULL)
             return s;
         ck_assert_msg(!port_deadline_expired(deadline),

@@ -60,17 +60,22 @@ void tty_stream_read_to_eof(tty_stream_t *s);
 
 /* ================================================================ tmux */
 
-/* Runs "tmux <args>" on the tmux server of the socket name `sock` (-L),
- * without a user config; returns system()'s status. */
-int tty_tmux(const char *sock, const char *args);
+/* The tmux server the calls below talk to: socket name `sock` (-L, no
+ * user config), screen waits bounded by hang_ms.  One server at a time
+ * per process: set by the test's own thread (main() before Check forks,
+ * or the test case), read by the same thread. */
+void tty_tmux_use(const char *sock, int hang_ms);
+
+/* Runs "tmux <args>" on that server; returns system()'s status. */
+int tty_tmux(const char *args);
 
 /* The visible screen of the pane "con" on that server, one line per row,
  * trailing blanks of every row and trailing empty rows trimmed (caller
  * frees; "" when tmux cannot be run). */
-char *tty_tmux_screen(const char *sock);
+char *tty_tmux_screen(void);
 
 /* Waits until that screen contains `needle`; returns the screen (caller
- * frees).  Fails, showing the screen, after hang_ms. */
-char *tty_tmux_expect(const char *sock, const char *needle, int hang_ms);
+ * frees).  Fails, showing the screen, after the hang bound. */
+char *tty_tmux_expect(const char *needle);
 
 #endif
