@@ -395,7 +395,9 @@ mapping *mcp_resources()
         ([ "uriTemplate": "mud://object/{+path}", "name": "object",
            "title": "A room or object",
            "description": "What look shows for the object with this file "
-                          "name (mud://object/domains/start/square).",
+                          "name (mud://object/domains/start/square); a "
+                          "clone's # is written %23 "
+                          "(mud://object/std/player%233).",
            "mimeType": "text/plain" ]),
     });
     foreach (string f in ({ "/README.md", "/neolith.conf", "/include/mudlib.h",
@@ -414,7 +416,8 @@ mixed mcp_read_resource(string uri)
     if (uri == "mud://who")
         return who_is_online()["text"];
     if (strsrch(uri, "mud://object/") == 0) {
-        mixed r = look(([ "target": "/" + uri[13..] ]));
+        // %23 is a clone's "#" (see /std/object.c object_uri)
+        mixed r = look(([ "target": "/" + replace_string(uri[13..], "%23", "#") ]));
         return stringp(r) ? r : 0;
     }
     return 0;

@@ -50,7 +50,14 @@ void move(mixed dest)
     // object (mud://object/<file>, /secure/mcp.c) hear of the change;
     // without a watcher these calls do nothing.
     if (from)
-        mcp_resource_changed("mud://object" + file_name(from));
-    mcp_resource_changed("mud://object" + file_name(dest));
-    mcp_resource_changed("mud://object" + file_name(this_object()));
+        mcp_resource_changed(object_uri(from));
+    mcp_resource_changed(object_uri(dest));
+    mcp_resource_changed(object_uri(this_object()));
+}
+
+// The MCP resource URI of an object's look view.  A clone's "#" would
+// start a URI fragment (clients drop it), so it is written %23.
+private string object_uri(object ob)
+{
+    return "mud://object" + replace_string(file_name(ob), "#", "%23");
 }

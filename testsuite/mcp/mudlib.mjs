@@ -517,6 +517,28 @@ await check('F6_a_subscribed_file_and_object_view_are_updated_by_a_reload_that_c
   assert.ok(!n.updated.includes(FILE), 'update after unsubscribe');
 }, 60000);
 
+// A clone's file name holds "#", which would start a URI fragment: its
+// view is mud://object/<file>%23<n>, read and updated under that name.
+await check('F6_a_clone_view_is_named_with_%23_and_follows_its_moves', async () => {
+  const port = await freePort();
+  const conf = copyMudlib({ 'mcp telnet': 'on', port });
+  const { client } = await connect(conf);
+  const n = watchNotifications(client);
+  const ann = await telnetPlayer(port, 'ann', 'secret123');
+  const r = await client.callTool({ name: 'look', arguments: { target: 'ann' } });
+  const name = text(r).split(':\n')[0];             // "/std/player#3" or so
+  assert.match(name, /^\/[\w/]+#\d+$/);
+  const VIEW = 'mud://object' + name.replace('#', '%23');
+  const read = await client.readResource({ uri: VIEW });
+  assert.equal(read.contents[0].uri, VIEW);
+  assert.equal(read.contents[0].text, text(r));
+  await client.subscribeResource({ uri: VIEW });
+  await ann.command('east', /> $/);                   // move() hints her view
+  await client.ping();
+  assert.ok(n.updated.includes(VIEW), `no update for ${VIEW}: ${n.updated}`);
+  await expectMcpError(client.readResource({ uri: 'mud://object' + name.replace('#', '%23') + '0' }), -32002);
+}, 60000);
+
 // Test-only tools: one answers later, one tries to answer it by guessing
 // its token, one answers it with the real token.
 const TOKEN_TOOLS = `// test-only: mcp_reply tokens
