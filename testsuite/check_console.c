@@ -1063,10 +1063,7 @@ int main(int argc, char **argv)
 #endif
 
 #ifdef CONSOLE_HAVE_LIBEDIT
-    /* this run's own tmux server, named before Check forks */
-    char tmux_sock[64];
-    snprintf(tmux_sock, sizeof(tmux_sock), "ck_console_%d", (int)getpid());
-    tty_tmux_use(tmux_sock, HANG_MS);
+    tty_tmux_use_own("ck_console", HANG_MS);
 #endif
 
     SRunner *sr = srunner_create(console_suite());
@@ -1074,8 +1071,7 @@ int main(int argc, char **argv)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
 #ifdef CONSOLE_HAVE_LIBEDIT
-    if (tty_have("tmux"))
-        (void)tty_tmux("kill-server 2>/dev/null");
+    tty_tmux_kill_server();
 #endif
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

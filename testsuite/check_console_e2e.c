@@ -485,18 +485,14 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     signal(SIGPIPE, SIG_IGN);
 #ifdef CONSOLE_HAVE_LIBEDIT
-    /* this run's own tmux server, named before Check forks */
-    char tmux_sock[64];
-    snprintf(tmux_sock, sizeof(tmux_sock), "ck_console_e2e_%d", (int)getpid());
-    tty_tmux_use(tmux_sock, HANG_MS);
+    tty_tmux_use_own("ck_console_e2e", HANG_MS);
 #endif
     SRunner *sr = srunner_create(console_e2e_suite());
     srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
 #ifdef CONSOLE_HAVE_LIBEDIT
-    if (tty_have("tmux"))
-        (void)tty_tmux("kill-server 2>/dev/null");
+    tty_tmux_kill_server();
 #endif
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -193,11 +193,6 @@ static void start_console(int cols, const char *args)
     see("\n>");
 }
 
-static void stop_console(void)
-{
-    (void)tty_tmux("kill-server 2>/dev/null");
-}
-
 static void quit_console(void)
 {
     type("quit");
@@ -210,7 +205,7 @@ static void quit_console(void)
     ck_assert_int_eq(sscanf(e, "exit fds=%d/%d threads=%d/%d", &a, &b, &c, &d), 4);
     ck_assert_msg(c == d, "threads %d after, %d before", c, d);
     free(s);
-    stop_console();
+    tty_tmux_kill_server();
 }
 
 START_TEST(test_win_console_edited_utf8_line_delivered_as_edited)
@@ -366,7 +361,7 @@ START_TEST(test_win_console_password_hidden_and_ctrl_d_ends)
     s = tty_tmux_expect("driver-rc=0");
     ck_assert_msg(strstr(s, "\nEOF\n") != NULL, "%s", s);
     free(s);
-    stop_console();
+    tty_tmux_kill_server();
     char *h = tty_read_file(hist);
     ck_assert_ptr_nonnull(h);
     ck_assert_msg(strstr(h, "hunter2") == NULL, "%s", h);

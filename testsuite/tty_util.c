@@ -161,6 +161,19 @@ void tty_tmux_use(const char *sock, int hang_ms)
     tmux_hang_ms = hang_ms;
 }
 
+void tty_tmux_use_own(const char *prefix, int hang_ms)
+{
+    char sock[sizeof(tmux_server)];
+    snprintf(sock, sizeof(sock), "%.100s_%d", prefix, (int)getpid());
+    tty_tmux_use(sock, hang_ms);
+}
+
+void tty_tmux_kill_server(void)
+{
+    if (tty_have("tmux"))
+        (void)tty_tmux("kill-server 2>/dev/null");
+}
+
 int tty_tmux(const char *args)
 {
     size_t size = strlen(args) + sizeof(tmux_server) + 64;

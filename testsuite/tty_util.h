@@ -66,6 +66,13 @@ void tty_stream_read_to_eof(tty_stream_t *s);
  * or the test case), read by the same thread. */
 void tty_tmux_use(const char *sock, int hang_ms);
 
+/* tty_tmux_use("<prefix>_<pid>", hang_ms): a server of this test run's
+ * own (named in main(), before Check forks). */
+void tty_tmux_use_own(const char *prefix, int hang_ms);
+
+/* Kills that server, if tmux is installed (errors ignored). */
+void tty_tmux_kill_server(void);
+
 /* Runs "tmux <args>" on that server; returns system()'s status. */
 int tty_tmux(const char *args);
 
