@@ -66,6 +66,7 @@ struct mcp_transport {
     atomic_int_least64_t drain_deadline_ms;
 
     atomic_uint_least64_t inputs;
+    atomic_uint_least64_t bytes_read;
     atomic_uint_least64_t too_long;
     atomic_uint_least64_t written;
     atomic_uint_least64_t bytes_written;
@@ -290,6 +291,9 @@ static void *reader_proc(void *arg)
             deliver_eof = false;        /* stopping (or out of memory) */
             break;
         }
+        /* counted after the chunk is fed: a reader of the stat knows these
+         * bytes went through the line splitter */
+        atomic_fetch_add_explicit(&t->bytes_read, n, memory_order_release);
     }
 eof:
     if (deliver_eof) {
@@ -419,6 +423,7 @@ mcp_transport_t *mcp_transport_start(const mcp_transport_config_t *cfg)
     atomic_init(&t->output_failed, false);
     atomic_init(&t->drain_deadline_ms, INT64_MAX);
     atomic_init(&t->inputs, 0);
+    atomic_init(&t->bytes_read, 0);
     atomic_init(&t->too_long, 0);
     atomic_init(&t->written, 0);
     atomic_init(&t->bytes_written, 0);
@@ -587,6 +592,7 @@ void mcp_transport_get_stats(mcp_transport_t *t, mcp_transport_stats_t *s)
     if (t == NULL)
         return;
     s->inputs = atomic_load_explicit(&t->inputs, memory_order_relaxed);
+    s->bytes_read = atomic_load_explicit(&t->bytes_read, memory_order_acquire);
     s->lines_too_long = atomic_load_explicit(&t->too_long, memory_order_relaxed);
     s->messages_written = atomic_load_explicit(&t->written, memory_order_relaxed);
     s->bytes_written = atomic_load_explicit(&t->bytes_written, memory_order_relaxed);

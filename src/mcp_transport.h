@@ -163,6 +163,7 @@ void mcp_transport_destroy(mcp_transport_t *t);
 
 typedef struct mcp_transport_stats {
     uint64_t inputs;             /* inputs queued by the reader */
+    uint64_t bytes_read;         /* bytes read from the input and split */
     uint64_t lines_too_long;
     uint64_t messages_written;
     uint64_t bytes_written;

@@ -405,15 +405,26 @@ START_TEST(test_reader_partial_reads_crlf_too_long_and_eof_on_a_pipe)
 {
     pipes_t p;
     transport_open(&p, 0, 0);
-    write_str(p.to_reader[1], "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n"
-                              "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\r\n");
+    static const char first[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n"
+                                "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\r\n";
+    write_str(p.to_reader[1], first);
     mcp_test_expect_input_id(&p, 1);
     mcp_test_expect_input_id(&p, 2);
-    write_str(p.to_reader[1], "{\"jsonrpc\":\"2.0\",");
-    Sleep(20);
-    write_str(p.to_reader[1], "\"id\":3,\"method\"");
-    Sleep(20);
-    write_str(p.to_reader[1], ":\"ping\"}\n\n  \n");
+    /* one message in three parts, each read before the next is written */
+    static const char *const parts[] = {
+        "{\"jsonrpc\":\"2.0\",", "\"id\":3,\"method\"", ":\"ping\"}\n\n  \n",
+    };
+    mcp_transport_stats_t st;
+    uint64_t want = sizeof first - 1;       /* every byte written so far */
+    for (size_t i = 0; i < 3; i++) {
+        write_str(p.to_reader[1], parts[i]);
+        want += strlen(parts[i]);
+        mcp_test_wait_bytes_read(&p, want);
+        if (i < 2) {
+            mcp_transport_get_stats(p.t, &st);
+            ck_assert_uint_eq(st.inputs, 2);        /* held, not delivered */
+        }
+    }
     mcp_test_expect_input_id(&p, 3);
     char big[3000];
     memset(big, 'x', sizeof big - 2);

@@ -1765,16 +1765,28 @@ START_TEST(test_A6_reader_handles_partial_reads_several_messages_and_crlf)
     pipes_t p;
     transport_open(&p, 1024, 0, 0);
     /* two messages in one write, the second with \r\n */
-    write_str(p.to_reader[1], "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n"
-                              "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\r\n");
+    static const char first[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n"
+                                "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\r\n";
+    write_str(p.to_reader[1], first);
     mcp_test_expect_input_id(&p, 1);
     mcp_test_expect_input_id(&p, 2);
-    /* one message split over three writes (the reader sees partial reads) */
-    write_str(p.to_reader[1], "{\"jsonrpc\":\"2.0\",");
-    usleep(20000);
-    write_str(p.to_reader[1], "\"id\":3,\"method\"");
-    usleep(20000);
-    write_str(p.to_reader[1], ":\"ping\"}\n\n  \n");   /* blank lines: nothing */
+    /* one message split over three writes: each part is read (and goes
+     * through the line splitter) before the next is written, so the
+     * reader really sees partial lines, and none of them is delivered */
+    static const char *const parts[] = {
+        "{\"jsonrpc\":\"2.0\",", "\"id\":3,\"method\"", ":\"ping\"}\n\n  \n",  /* blank lines: nothing */
+    };
+    mcp_transport_stats_t st;
+    uint64_t want = sizeof first - 1;       /* every byte written so far */
+    for (size_t i = 0; i < 3; i++) {
+        write_str(p.to_reader[1], parts[i]);
+        want += strlen(parts[i]);
+        mcp_test_wait_bytes_read(&p, want);
+        if (i < 2) {
+            mcp_transport_get_stats(p.t, &st);
+            ck_assert_uint_eq(st.inputs, 2);        /* the part is held, not delivered */
+        }
+    }
     mcp_test_expect_input_id(&p, 3);
     /* a line over the limit is discarded whole, the next one is read */
     char big[3000];
@@ -1808,7 +1820,6 @@ START_TEST(test_A6_reader_handles_partial_reads_several_messages_and_crlf)
     in = mcp_test_next_input(&p, NULL);
     ck_assert_int_eq(in->kind, MCP_INPUT_EOF);
     mcp_input_free(in);
-    mcp_transport_stats_t st;
     mcp_transport_get_stats(p.t, &st);
     ck_assert_uint_eq(st.lines_too_long, 2);
     transport_close(&p);

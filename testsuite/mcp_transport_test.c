@@ -11,6 +11,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+void mcp_test_wait_bytes_read(mcp_test_pipes_t *p, uint64_t want)
+{
+    mcp_transport_stats_t st;
+    for (int i = 0; i < 10000; i++) {
+        mcp_transport_get_stats(p->t, &st);
+        if (st.bytes_read >= want)
+            break;
+        /* a completion that comes meanwhile is an input, left for
+         * mcp_test_next_input (which asks the transport first) */
+        io_event_t ev[8];
+        struct timeval tv = { 0, 1000 };
+        int n = async_runtime_wait(p->rt, ev, 8, &tv);
+        ck_assert_int_ge(n, 0);
+        for (int k = 0; k < n; k++)
+            ck_assert_uint_eq(ev[k].completion_key, MCP_TEST_KEY);
+    }
+    ck_assert_uint_eq(st.bytes_read, want);
+}
+
 mcp_input_t *mcp_test_next_input(mcp_test_pipes_t *p, uintptr_t *event)
 {
     for (int tries = 0; tries < 100; tries++) {

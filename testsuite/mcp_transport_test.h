@@ -34,6 +34,12 @@ typedef struct mcp_test_pipes {
  * returns NULL.  Fails when no input comes. */
 mcp_input_t *mcp_test_next_input(mcp_test_pipes_t *p, uintptr_t *event);
 
+/* Waits until the reader has read (and split into lines) `want` bytes in
+ * all, sleeping on p->rt 1 ms at a time, 10 s at most; fails otherwise.
+ * Lets a test write a line in parts that the reader surely reads one by
+ * one. */
+void mcp_test_wait_bytes_read(mcp_test_pipes_t *p, uint64_t want);
+
 /* The next input must be a message whose "id" is `id`; frees it. */
 void mcp_test_expect_input_id(mcp_test_pipes_t *p, json_int_t id);
 
