@@ -208,21 +208,27 @@ endif
 # node and npm (installs testsuite/mcp/node_modules with `npm ci` when
 # missing) and fails loudly without them.  Building the driver never needs
 # node.
+#
+# testsuite/neolith_mcp_test is built on every platform: a cross build's
+# .exe is what testsuite/mcp/run_wine.sh drives under wine (CI's Windows
+# stage).  It links statically there like the other test programs.
 if HAVE_CHECK
+check_PROGRAMS += testsuite/neolith_mcp_test
+testsuite_neolith_mcp_test_SOURCES = testsuite/mcp_test_provider.c
+testsuite_neolith_mcp_test_CFLAGS = $(AM_CFLAGS) $(LIBTELNET_CFLAGS) $(JANSSON_CFLAGS)
+testsuite_neolith_mcp_test_LDADD = $(DRIVER_LDADD)
+testsuite_neolith_mcp_test_LDFLAGS = $(TEST_LINK_FLAGS)
 if PLATFORM_POSIX
-check_PROGRAMS += testsuite/check_mcp testsuite/neolith_mcp_test
+check_PROGRAMS += testsuite/check_mcp
 testsuite_check_mcp_SOURCES = testsuite/check_mcp.c \
 	testsuite/mcp_transport_test.c testsuite/mcp_transport_test.h
 testsuite_check_mcp_CFLAGS = $(DRIVER_TEST_CFLAGS) $(JANSSON_CFLAGS)
 testsuite_check_mcp_LDADD = $(DRIVER_TEST_LDADD)
-testsuite_neolith_mcp_test_SOURCES = testsuite/mcp_test_provider.c
-testsuite_neolith_mcp_test_CFLAGS = $(DRIVER_TEST_CFLAGS) $(JANSSON_CFLAGS)
-testsuite_neolith_mcp_test_LDADD = $(DRIVER_LDADD)
 TESTS += testsuite/check_mcp testsuite/mcp/run.sh
 endif # PLATFORM_POSIX
 endif
 EXTRA_DIST += testsuite/mcp/package.json testsuite/mcp/package-lock.json \
-	testsuite/mcp/run.sh testsuite/mcp/lib.mjs testsuite/mcp/sdk_v1.mjs \
+	testsuite/mcp/run.sh testsuite/mcp/run_wine.sh testsuite/mcp/lib.mjs testsuite/mcp/sdk_v1.mjs \
 	testsuite/mcp/sdk_v2.mjs testsuite/mcp/raw.mjs testsuite/mcp/mudlib.mjs
 
 # ---------------------------------------------------------------- mudlib_path
