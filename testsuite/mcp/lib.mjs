@@ -16,10 +16,70 @@ import path from 'node:path';
 export { assert };
 
 // The build directory: make check runs the scripts from the top build dir;
-// NEOLITH_BUILD_DIR overrides it.
-export const buildDir = process.env.NEOLITH_BUILD_DIR ?? process.cwd();
-export const testBinary = path.join(buildDir, 'testsuite', 'neolith_mcp_test');
-export const shippedBinary = path.join(buildDir, 'src', 'neolith');
+// NEOLITH_BUILD_DIR overrides it.  NEOLITH_MCP_WINE=<a Windows cross build>
+// runs every driver as a Windows program under wine instead (run_wine.sh):
+// its .exe files, started through driverCommand() below.
+const wineBuild = process.env.NEOLITH_MCP_WINE || null;
+export const underWine = wineBuild !== null;
+export const buildDir = wineBuild ?? process.env.NEOLITH_BUILD_DIR ?? process.cwd();
+const exe = underWine ? '.exe' : '';
+export const testBinary = path.join(buildDir, 'testsuite', `neolith_mcp_test${exe}`);
+export const shippedBinary = path.join(buildDir, 'src', `neolith${exe}`);
+
+// How to start a driver binary: { command, args, env }, for spawn() and for
+// the SDKs' StdioClientTransport alike.  Every start of a driver goes
+// through here, so under wine none can run a native binary by mistake.
+// Under wine the WINE* variables (WINEPREFIX above all) are kept even when
+// a test hands the driver an empty environment; Linux paths in the
+// arguments (config files) reach the driver as /-rooted paths, which wine
+// resolves on its Z: drive (the whole Linux file system).
+export function driverCommand(binary, args, env = {}) {
+  if (!underWine)
+    return { command: binary, args, env };
+  const wineEnv = { WINEDEBUG: '-all' };
+  for (const [k, v] of Object.entries(process.env))
+    if (k.startsWith('WINE') && k !== 'WINEDEBUG') wineEnv[k] = v;
+  return { command: 'wine', args: [binary, ...args], env: { ...env, ...wineEnv } };
+}
+
+// Under wine: the first wine process of a prefix starts wineserver and the
+// prefix's system processes (services.exe, winedevice.exe, ...), and they
+// inherit its stdout and stderr.  Were that a driver under test, its pipes
+// would stay open ~2 s after it exited (until wineserver's idle shutdown),
+// and a client waiting for them to close (the SDKs' close()) would wait.
+// So a do-nothing Windows program (cmd running `more`, which ends when its
+// stdin closes) is started first, and lives until summary(): the system
+// processes inherit its stdio and the tests start once it said "ready".
+let wineAnchor = null;
+async function startWineAnchor() {
+  wineAnchor = spawn('wine', ['cmd', '/c', 'echo ready& more'], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+    env: { ...process.env, ...driverCommand('', []).env },
+  });
+  wineAnchor.stdin.on('error', () => {});
+  // A deadline only so that a broken wine fails the run instead of hanging
+  // it: a fresh prefix may take a minute to set itself up.
+  let timer;
+  await new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error('wine cmd /c more (the anchor) did not start within 180 s')), 180000);
+    let out = '';
+    wineAnchor.stdout.setEncoding('utf8');
+    wineAnchor.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('ready')) resolve();
+    });
+    wineAnchor.on('error', reject);
+    wineAnchor.on('exit', (code) => reject(new Error(`wine cmd /c more (the anchor) ended: status ${code}`)));
+  }).finally(() => clearTimeout(timer));
+  // Nothing more is read; the system processes may keep this pipe open.
+  wineAnchor.stdout.destroy();
+  wineAnchor.unref();
+}
+function stopWineAnchor() {
+  wineAnchor?.stdin.end();   // `more` sees end of input, cmd exits
+  wineAnchor = null;
+}
+if (underWine) await startWineAnchor();
 
 export const LEGACY_VERSIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
 export const MODERN_VERSION = '2026-07-28';
@@ -27,6 +87,7 @@ export const MODERN_VERSION = '2026-07-28';
 // ---------------------------------------------------------------- runner
 
 const results = [];
+const skipped = [];
 let current = null;
 
 // Runs fn (async) as one test case with a deadline.
@@ -53,14 +114,29 @@ export async function check(name, fn, timeoutMs = 30000) {
   }
 }
 
-// Prints the summary in Check's format and sets the exit status.
+// A case that cannot run under wine (the driver's behaviour it proves has
+// no Windows counterpart, or the tool it needs is not there): under wine
+// it is reported as SKIP with `reason` and counted neither as passed nor
+// as failed; natively it runs exactly like check().
+export async function nativeOnly(reason, name, fn, timeoutMs) {
+  if (!underWine)
+    return check(name, fn, timeoutMs);
+  skipped.push({ name, reason });
+  console.log(`SKIP ${name}: not run under wine: ${reason}`);
+}
+
+// Prints the summary in Check's format and sets the exit status.  Cases
+// skipped under wine are listed on a line of their own, never counted.
 export function summary(suite) {
+  for (const { name, reason } of skipped)
+    console.log(`${suite}: skipped under wine: ${name} (${reason})`);
   const checks = results.length;
   const failures = results.filter((r) => r.outcome === 'failure').length;
   const errors = results.filter((r) => r.outcome === 'error').length;
   const pct = checks === 0 ? 0 : Math.floor(((checks - failures - errors) * 100) / checks);
   console.log(`${suite}: ${pct}%: Checks: ${checks}, Failures: ${failures}, Errors: ${errors}`);
   process.exitCode = failures + errors === 0 && checks > 0 ? 0 : 1;
+  stopWineAnchor();
 }
 
 // Things to undo after each test (children to kill, folders to remove).
@@ -110,9 +186,10 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // checked to be one JSON-RPC 2.0 message (checklist A4): anything else is
 // recorded in `garbage` and fails the test at close.
 export function rawSession({ binary = testBinary, conf, args = [], env = {}, cwd } = {}) {
-  const child = spawn(binary, ['-f', conf ?? makeConfig(), '--mcp', ...args], {
+  const run = driverCommand(binary, ['-f', conf ?? makeConfig(), '--mcp', ...args], { ...process.env, ...env });
+  const child = spawn(run.command, run.args, {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
+    env: run.env,
     cwd,
   });
   const s = {

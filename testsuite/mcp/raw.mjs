@@ -5,7 +5,7 @@
 
 import net from 'node:net';
 import {
-  assert, check, summary, rawSession, makeConfig, freePort, sleep, errorOf, envelope,
+  assert, check, nativeOnly, summary, rawSession, makeConfig, freePort, sleep, errorOf, envelope,
   shippedBinary, LEGACY_VERSIONS,
 } from './lib.mjs';
 
@@ -268,7 +268,11 @@ await check('A7_stdin_closed_with_a_long_request_still_exits_within_2_s', async 
   s.assertClean();
 });
 
-await check('A9_sigterm_exits_0_within_2_s', async () => {
+// Windows has no SIGTERM: node's kill('SIGTERM') of wine ends the wine
+// process itself, never reaching a handler of the driver, so under wine
+// this case is skipped (nothing here tests the Windows console events).
+await nativeOnly('Windows has no SIGTERM; sending it to wine kills wine, not a signal the driver can handle',
+  'A9_sigterm_exits_0_within_2_s', async () => {
   const s = rawSession();
   await s.initialize();
   const t0 = Date.now();

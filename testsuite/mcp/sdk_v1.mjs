@@ -14,15 +14,13 @@ import {
   ToolListChangedNotificationSchema, EmptyResultSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import {
-  assert, check, summary, onCleanup, makeConfig, sleep, testBinary, shippedBinary,
+  assert, check, summary, onCleanup, makeConfig, sleep, testBinary, shippedBinary, driverCommand,
   LEGACY_VERSIONS,
 } from './lib.mjs';
 
 async function connect({ version, binary = testBinary, conf, env = {} } = {}) {
   const transport = new StdioClientTransport({
-    command: binary,
-    args: ['-f', conf ?? makeConfig(), '--mcp'],
-    env: { ...env },
+    ...driverCommand(binary, ['-f', conf ?? makeConfig(), '--mcp'], { ...env }),
     stderr: 'pipe',
   });
   const seen = { version: null, inbound: [] };

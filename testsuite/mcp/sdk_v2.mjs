@@ -7,15 +7,13 @@
 import { Client, ResourceNotFoundError } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import {
-  assert, check, summary, onCleanup, makeConfig, sleep, testBinary, shippedBinary,
+  assert, check, summary, onCleanup, makeConfig, sleep, testBinary, shippedBinary, driverCommand,
   LEGACY_VERSIONS, MODERN_VERSION,
 } from './lib.mjs';
 
 async function connect({ versions, negotiation, binary = testBinary, conf, env = {} } = {}) {
   const transport = new StdioClientTransport({
-    command: binary,
-    args: ['-f', conf ?? makeConfig(), '--mcp'],
-    env: { ...env },
+    ...driverCommand(binary, ['-f', conf ?? makeConfig(), '--mcp'], { ...env }),
     stderr: 'pipe',
   });
   const options = { capabilities: {} };
