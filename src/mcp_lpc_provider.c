@@ -1124,6 +1124,23 @@ static void efun_mcp_resource_changed(lpc_vm_t *vm, lpc_value_t *args, int nargs
     flush_changes();               /* inside LPC: when the run ends */
 }
 
+/* mcp_lists_changed(): the mudlib's hint that what mcp_tools() or
+ * mcp_resources() return may differ now without any reload (a tool
+ * registered at run time, say).  The lists are re-asked when the LPC run
+ * ends and list_changed goes out only for a real difference.  1 when a
+ * session has fetched a list (something to compare), else 0. */
+static void efun_mcp_lists_changed(lpc_vm_t *vm, lpc_value_t *args, int nargs,
+                                   lpc_value_t *ret)
+{
+    (void)vm; (void)args; (void)nargs;
+    if (lp.server == NULL ||
+        (lp.tools_seen == NULL && lp.resources_seen == NULL && lp.templates_seen == NULL))
+        return;
+    lp.recheck_pending = true;
+    *ret = lpc_int(1);
+    flush_changes();               /* inside LPC: when the run ends */
+}
+
 /* efun_exists(string name): is there an efun of that name? */
 static void efun_efun_exists(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t *ret)
 {
@@ -1138,6 +1155,7 @@ static const lpc_efun_def_t mcp_efuns[] = {
     { "mcp_log", efun_mcp_log, 2, 2, 0, 0, LPC_TM_INT, { LPC_TM_STRING, LPC_TM_STRING } },
     { "mcp_resource_changed", efun_mcp_resource_changed, 1, 1, 0, 0, LPC_TM_INT,
       { LPC_TM_STRING } },
+    { "mcp_lists_changed", efun_mcp_lists_changed, 0, 0, 0, 0, LPC_TM_INT, { 0 } },
     { "efun_exists", efun_efun_exists, 1, 1, 0, 0, LPC_TM_INT, { LPC_TM_STRING } },
 };
 

@@ -519,6 +519,58 @@ await check('F6_a_subscribed_file_and_object_view_are_updated_by_a_reload_that_c
   assert.ok(!n.updated.includes(FILE), 'update after unsubscribe');
 }, 60000);
 
+// A tool that appears later without any reload: the mudlib says so with
+// mcp_lists_changed(), from a call_out (no tool call running).
+const LATE_TOOLS = `// test-only: a tool registered at run time
+private int shown;
+
+mapping *mcp_tools()
+{
+    mapping none = ([ "type": "object", "additionalProperties": 0 ]);
+    mapping *list = ({ ([ "name": "arm", "description": "Shows late_tool soon.",
+                          "inputSchema": none ]) });
+    if (shown)
+        list += ({ ([ "name": "late_tool", "description": "Appeared later.",
+                      "inputSchema": none ]) });
+    return list;
+}
+
+void appear()
+{
+    shown = 1;
+    mcp_lists_changed();
+}
+
+mixed mcp_call_tool(string name, mapping args, int id)
+{
+    if (name == "arm") {
+        call_out("appear", 0.2);
+        return "armed";
+    }
+    if (name == "late_tool")
+        return "here";
+    return 0;
+}
+`;
+
+await check('E1_mcp_lists_changed_from_a_call_out_sends_list_changed', async () => {
+  const conf = copyMudlib();
+  writeFileSync(path.join(path.dirname(conf), 'secure', 'mcp_tools_extra.c'), LATE_TOOLS);
+  const { client } = await connect(conf);
+  let { tools } = await client.listTools();
+  assert.ok(!tools.some((t) => t.name === 'late_tool'));
+  const changed = new Promise((resolve) => {
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve(true));
+  });
+  const r = await client.callTool({ name: 'arm', arguments: {} });
+  assert.equal(text(r), 'armed');
+  const got = await Promise.race([changed, sleep(10000).then(() => false)]);
+  assert.ok(got, 'no notifications/tools/list_changed within 10 s of the call_out');
+  ({ tools } = await client.listTools());
+  assert.ok(tools.some((t) => t.name === 'late_tool'), JSON.stringify(tools.map((t) => t.name)));
+  assert.equal(text(await client.callTool({ name: 'late_tool', arguments: {} })), 'here');
+});
+
 // A clone's file name holds "#", which would start a URI fragment: its
 // view is mud://object/<file>%23<n>, read and updated under that name.
 await check('F6_a_clone_view_is_named_with_%23_and_follows_its_moves', async () => {
