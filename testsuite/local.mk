@@ -3,14 +3,6 @@
 if HAVE_CHECK
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_LDADD = lib/async/libasync.a lib/port/libport.a $(CHECK_LIBS)
-# Windows: link the test programs statically, so they run under wine (or
-# on a bare Windows) without libwinpthread-1.dll, which the cross-built
-# Check pulls in through -pthread.
-if PLATFORM_WIN32
-TEST_LINK_FLAGS = -static
-else
-TEST_LINK_FLAGS =
-endif
 
 check_PROGRAMS += \
 	testsuite/check_port \
@@ -21,23 +13,19 @@ check_PROGRAMS += \
 testsuite_check_port_SOURCES = testsuite/check_port.c
 testsuite_check_port_CFLAGS = $(TEST_CFLAGS)
 testsuite_check_port_LDADD = $(TEST_LDADD)
-testsuite_check_port_LDFLAGS = $(TEST_LINK_FLAGS)
 
 testsuite_check_async_queue_SOURCES = testsuite/check_async_queue.c
 testsuite_check_async_queue_CFLAGS = $(TEST_CFLAGS)
 testsuite_check_async_queue_LDADD = $(TEST_LDADD)
-testsuite_check_async_queue_LDFLAGS = $(TEST_LINK_FLAGS)
 
 testsuite_check_async_worker_SOURCES = testsuite/check_async_worker.c
 testsuite_check_async_worker_CFLAGS = $(TEST_CFLAGS)
 testsuite_check_async_worker_LDADD = $(TEST_LDADD)
-testsuite_check_async_worker_LDFLAGS = $(TEST_LINK_FLAGS)
 
 testsuite_check_async_runtime_SOURCES = testsuite/check_async_runtime.c \
 	testsuite/test_socketpair.h testsuite/test_socketpair.c
 testsuite_check_async_runtime_CFLAGS = $(TEST_CFLAGS)
 testsuite_check_async_runtime_LDADD = $(TEST_LDADD)
-testsuite_check_async_runtime_LDFLAGS = $(TEST_LINK_FLAGS)
 
 ASYNC_TESTS = \
 	testsuite/check_port \
@@ -217,7 +205,6 @@ check_PROGRAMS += testsuite/neolith_mcp_test
 testsuite_neolith_mcp_test_SOURCES = testsuite/mcp_test_provider.c
 testsuite_neolith_mcp_test_CFLAGS = $(AM_CFLAGS) $(LIBTELNET_CFLAGS) $(JANSSON_CFLAGS)
 testsuite_neolith_mcp_test_LDADD = $(DRIVER_LDADD)
-testsuite_neolith_mcp_test_LDFLAGS = $(TEST_LINK_FLAGS)
 if PLATFORM_POSIX
 check_PROGRAMS += testsuite/check_mcp
 testsuite_check_mcp_SOURCES = testsuite/check_mcp.c \
@@ -341,7 +328,6 @@ testsuite_check_console_SOURCES = testsuite/check_console.c \
 testsuite_check_console_CPPFLAGS = $(AM_CPPFLAGS)
 testsuite_check_console_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 testsuite_check_console_LDADD = $(CONSOLE_LIBS) $(CHECK_LIBS)
-testsuite_check_console_LDFLAGS = $(TEST_LINK_FLAGS)
 TESTS += testsuite/check_console
 endif # PLATFORM_WIN32
 endif
@@ -372,7 +358,6 @@ testsuite_check_gitmcp_win32_SOURCES = testsuite/check_gitmcp_win32.c \
 	testsuite/git_run_test.h testsuite/mcp_transport_test.c testsuite/mcp_transport_test.h
 testsuite_check_gitmcp_win32_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
 testsuite_check_gitmcp_win32_LDADD = $(DRIVER_LDADD) $(CHECK_LIBS)
-testsuite_check_gitmcp_win32_LDFLAGS = $(TEST_LINK_FLAGS)
 TESTS += testsuite/check_gitmcp_win32
 endif # PLATFORM_WIN32
 endif
