@@ -8,7 +8,7 @@
 # from the -dev packages.  Debian ships no mingw builds of these four, so
 # we build them; everything else comes from gcc-mingw-w64-x86-64.
 #
-# Idempotent: a PREFIX already built from these exact pins is left alone.
+# Idempotent: a PREFIX already built by this exact script is left alone.
 # Exit status 0 on success; anything else means the Windows build cannot
 # be configured (the caller says so).
 set -eu
@@ -25,7 +25,9 @@ libtelnet-0.23 libt/libtelnet/libtelnet_0.23.orig.tar.gz ef510d32f9131433cc4c8b6
 libxcrypt-4.4.33 libx/libxcrypt/libxcrypt_4.4.33.orig.tar.xz 5e2da5cb5f263e9ac4c4b3f49c75e3b8523889210f45c60bb7e97b229c75a10b
 check-0.15.2 c/check/check_0.15.2.orig.tar.gz 8451b68ac5d6f3157b24f22eceff575bcf566264f6d78f3852f89d4e08cf42e1
 "
-stamp_want=$(printf '%s %s\n' "$host" "$PINS" | sha256sum | cut -c1-16)
+# the stamp covers the host, the pins and this script's build recipes: a
+# changed recipe rebuilds
+stamp_want=$( (printf '%s\n' "$host"; cat "$0") | sha256sum | cut -c1-16)
 if [ -f "$prefix/.neolith-deps" ] && [ "$(cat "$prefix/.neolith-deps")" = "$stamp_want" ]; then
   echo "win32-deps: $prefix is up to date"
   exit 0
