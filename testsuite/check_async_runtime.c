@@ -78,6 +78,21 @@ static void make_socketpair(async_socket_t sv[2])
     ck_assert_int_eq(test_socketpair(sv), 0);
 }
 
+/* A connected pair with sv[0] watched for events under key. */
+static void watch_new_pair(async_socket_t sv[2], unsigned events, uintptr_t key)
+{
+    make_socketpair(sv);
+    ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], events, key), 0);
+}
+
+/* Undoes watch_new_pair: stops watching sv[0], then closes both ends. */
+static void unwatch_and_close(async_socket_t sv[2])
+{
+    ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
+    test_sock_close(sv[0]);
+    test_sock_close(sv[1]);
+}
+
 /* Sends one byte from sv[1] to sv[0] and returns once sv[0] has it, so a
  * wait that must see it readable does (loopback TCP on Windows delivers
  * asynchronously; a socketpair at once). */
@@ -407,8 +422,7 @@ END_TEST
 START_TEST(test_socket_reports_read_when_peer_writes)
 {
     async_socket_t sv[2];
-    make_socketpair(sv);
-    ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], ASYNC_EVENT_READ, 0xAB), 0);
+    watch_new_pair(sv, ASYNC_EVENT_READ, 0xAB);
     io_event_t ev[4];
     ck_assert_int_eq(wait_now(ev, 4), 0);  /* nothing written yet */
 
@@ -427,33 +441,27 @@ START_TEST(test_socket_reports_read_when_peer_writes)
     ck_assert_int_eq(wait_now(ev, 4), 0);
 
     ck_assert_uint_eq(stats_now().sockets, 1);
-    ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
-    test_sock_close(sv[0]);
-    test_sock_close(sv[1]);
+    unwatch_and_close(sv);
 }
 END_TEST
 
 START_TEST(test_socket_reports_write_when_writable)
 {
     async_socket_t sv[2];
-    make_socketpair(sv);
-    ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], ASYNC_EVENT_WRITE, 7), 0);
+    watch_new_pair(sv, ASYNC_EVENT_WRITE, 7);
     io_event_t ev[4];
     ck_assert_int_eq(wait_ready(ev, 4), 1);
     ck_assert_int_eq(ev[0].fd, sv[0]);
     ck_assert_uint_eq(ev[0].completion_key, 7);
     ck_assert_uint_eq(ev[0].event_type, ASYNC_EVENT_WRITE);
-    ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
-    test_sock_close(sv[0]);
-    test_sock_close(sv[1]);
+    unwatch_and_close(sv);
 }
 END_TEST
 
 START_TEST(test_socket_reports_error_when_peer_closes)
 {
     async_socket_t sv[2];
-    make_socketpair(sv);
-    ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], ASYNC_EVENT_READ, 9), 0);
+    watch_new_pair(sv, ASYNC_EVENT_READ, 9);
     test_sock_close(sv[1]);
     io_event_t ev[4];
     ck_assert_int_eq(wait_ready(ev, 4), 1);
@@ -476,8 +484,7 @@ END_TEST
 START_TEST(test_error_is_reported_while_watching_write_only)
 {
     async_socket_t sv[2];
-    make_socketpair(sv);
-    ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], ASYNC_EVENT_WRITE, 3), 0);
+    watch_new_pair(sv, ASYNC_EVENT_WRITE, 3);
     test_sock_close(sv[1]);
     io_event_t ev[4];
     ck_assert_int_eq(wait_ready(ev, 4), 1);
@@ -494,8 +501,7 @@ END_TEST
 START_TEST(test_socket_and_completion_are_returned_by_the_same_wait)
 {
     async_socket_t sv[2];
-    make_socketpair(sv);
-    ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], ASYNC_EVENT_READ, 11), 0);
+    watch_new_pair(sv, ASYNC_EVENT_READ, 11);
     send_x(sv);
     ck_assert_int_eq(async_runtime_post_completion(rt, 22, 33), 0);
     io_event_t ev[8];
@@ -509,17 +515,14 @@ START_TEST(test_socket_and_completion_are_returned_by_the_same_wait)
     ck_assert_uint_eq(c->completion_key, 22);
     ck_assert_uint_eq(c->value, 33);
     ck_assert_int_eq(c->fd, -1);
-    ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
-    test_sock_close(sv[0]);
-    test_sock_close(sv[1]);
+    unwatch_and_close(sv);
 }
 END_TEST
 
 START_TEST(test_pending_completions_do_not_starve_ready_socket)
 {
     async_socket_t sv[2];
-    make_socketpair(sv);
-    ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], ASYNC_EVENT_READ, 5), 0);
+    watch_new_pair(sv, ASYNC_EVENT_READ, 5);
     send_x(sv);
     for (uintptr_t i = 0; i < 100; i++)
         ck_assert_int_eq(async_runtime_post_completion(rt, 6, i), 0);
@@ -542,9 +545,7 @@ START_TEST(test_pending_completions_do_not_starve_ready_socket)
     }
     ck_assert_int_eq(socket_seen, 2);
     ck_assert_int_eq(completions_seen, 2);
-    ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
-    test_sock_close(sv[0]);
-    test_sock_close(sv[1]);
+    unwatch_and_close(sv);
 }
 END_TEST
 
@@ -553,9 +554,7 @@ START_TEST(test_many_ready_sockets_all_get_reported_with_few_slots)
     enum { NS = 8, MAX = 3 };
     async_socket_t sv[NS][2];
     for (int i = 0; i < NS; i++) {
-        make_socketpair(sv[i]);
-        ck_assert_int_eq(async_runtime_add_socket(rt, sv[i][0], ASYNC_EVENT_READ,
-                                                  (uintptr_t)i), 0);
+        watch_new_pair(sv[i], ASYNC_EVENT_READ, (uintptr_t)i);
         send_x(sv[i]);
     }
     /* Nobody reads: all stay ready.  Within a few calls each one shows up. */
@@ -578,9 +577,7 @@ START_TEST(test_many_ready_sockets_all_get_reported_with_few_slots)
     }
     ck_assert_int_eq(distinct, NS);
     for (int i = 0; i < NS; i++) {
-        ck_assert_int_eq(async_runtime_remove_socket(rt, sv[i][0]), 0);
-        test_sock_close(sv[i][0]);
-        test_sock_close(sv[i][1]);
+        unwatch_and_close(sv[i]);
     }
 }
 END_TEST
@@ -588,8 +585,7 @@ END_TEST
 START_TEST(test_modify_to_write_only_stops_read_events_and_changes_key)
 {
     async_socket_t sv[2];
-    make_socketpair(sv);
-    ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], ASYNC_EVENT_READ, 1), 0);
+    watch_new_pair(sv, ASYNC_EVENT_READ, 1);
     send_x(sv);
     io_event_t ev[4];
     ck_assert_int_eq(wait_ready(ev, 4), 1);
@@ -605,18 +601,14 @@ START_TEST(test_modify_to_write_only_stops_read_events_and_changes_key)
     ck_assert_int_eq(wait_ready(ev, 4), 1);
     ck_assert_uint_eq(ev[0].event_type, ASYNC_EVENT_READ | ASYNC_EVENT_WRITE);
     ck_assert_uint_eq(ev[0].completion_key, 3);
-    ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
-    test_sock_close(sv[0]);
-    test_sock_close(sv[1]);
+    unwatch_and_close(sv);
 }
 END_TEST
 
 START_TEST(test_modify_to_zero_pauses_socket_until_modified_again)
 {
     async_socket_t sv[2];
-    make_socketpair(sv);
-    ck_assert_int_eq(async_runtime_add_socket(rt, sv[0],
-                                              ASYNC_EVENT_READ | ASYNC_EVENT_WRITE, 1), 0);
+    watch_new_pair(sv, ASYNC_EVENT_READ | ASYNC_EVENT_WRITE, 1);
     send_x(sv);
     ck_assert_int_eq(async_runtime_modify_socket(rt, sv[0], 0, 1), 0);
     io_event_t ev[4];
@@ -639,24 +631,20 @@ END_TEST
 START_TEST(test_socket_added_paused_reports_nothing)
 {
     async_socket_t sv[2];
-    make_socketpair(sv);
-    ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], 0, 1), 0);
+    watch_new_pair(sv, 0, 1);
     send_x(sv);
     io_event_t ev[4];
     ck_assert_int_eq(wait_now(ev, 4), 0);
     ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], ASYNC_EVENT_READ, 1), -1);
     ck_assert_int_eq(errno, EEXIST);
-    ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
-    test_sock_close(sv[0]);
-    test_sock_close(sv[1]);
+    unwatch_and_close(sv);
 }
 END_TEST
 
 START_TEST(test_removed_socket_reports_nothing_and_can_be_added_again)
 {
     async_socket_t sv[2];
-    make_socketpair(sv);
-    ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], ASYNC_EVENT_READ, 1), 0);
+    watch_new_pair(sv, ASYNC_EVENT_READ, 1);
     send_x(sv);
     ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
     ck_assert_uint_eq(stats_now().sockets, 0);
@@ -665,9 +653,7 @@ START_TEST(test_removed_socket_reports_nothing_and_can_be_added_again)
     ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], ASYNC_EVENT_READ, 2), 0);
     ck_assert_int_eq(wait_ready(ev, 4), 1);
     ck_assert_uint_eq(ev[0].completion_key, 2);
-    ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
-    test_sock_close(sv[0]);
-    test_sock_close(sv[1]);
+    unwatch_and_close(sv);
 }
 END_TEST
 
@@ -759,8 +745,7 @@ END_TEST
 START_TEST(test_read_is_reported_again_while_data_remains_after_a_partial_read)
 {
     async_socket_t sv[2];
-    make_socketpair(sv);
-    ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], ASYNC_EVENT_READ, 1), 0);
+    watch_new_pair(sv, ASYNC_EVENT_READ, 1);
     ck_assert_int_eq(test_sock_send(sv[1], "ab", 2), 2);
     io_event_t ev[4];
     char c[2];
@@ -776,9 +761,7 @@ START_TEST(test_read_is_reported_again_while_data_remains_after_a_partial_read)
     send_x(sv);
     ck_assert_int_eq(wait_ready(ev, 4), 1);
     ck_assert_uint_eq(ev[0].event_type, ASYNC_EVENT_READ);
-    ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
-    test_sock_close(sv[0]);
-    test_sock_close(sv[1]);
+    unwatch_and_close(sv);
 }
 END_TEST
 
@@ -806,8 +789,7 @@ START_TEST(test_data_arriving_while_the_loop_sleeps_wakes_it_every_time)
 {
     enum { ROUNDS = 300 };
     async_socket_t sv[2];
-    make_socketpair(sv);
-    ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], ASYNC_EVENT_READ, 5), 0);
+    watch_new_pair(sv, ASYNC_EVENT_READ, 5);
     sender_t s;
     s.to = sv[1];
     s.rounds = ROUNDS;
@@ -832,10 +814,8 @@ START_TEST(test_data_arriving_while_the_loop_sleeps_wakes_it_every_time)
     io_event_t ev[4];
     ck_assert_int_eq(wait_now(ev, 4), 0);
     ck_assert_uint_ge(stats_now().sleeps, 1);
-    ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
+    unwatch_and_close(sv);
     port_event_destroy(&s.go);
-    test_sock_close(sv[0]);
-    test_sock_close(sv[1]);
 }
 END_TEST
 
@@ -904,10 +884,8 @@ START_TEST(test_write_is_reported_when_a_full_send_buffer_drains)
     ck_assert(ev[0].event_type & ASYNC_EVENT_WRITE);
     ck_assert_int_eq(port_thread_join(&th, NULL), 0);
     ck_assert_int_gt(d.drained, 0);
-    ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
+    unwatch_and_close(sv);
     port_event_destroy(&d.go);
-    test_sock_close(sv[0]);
-    test_sock_close(sv[1]);
 }
 END_TEST
 
@@ -916,31 +894,24 @@ START_TEST(test_socket_removed_and_closed_with_a_wakeup_in_flight_reports_nothin
     io_event_t ev[4];
     for (int round = 0; round < 20; round++) {
         async_socket_t sv[2];
-        make_socketpair(sv);
-        ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], ASYNC_EVENT_READ,
-                                                  (uintptr_t)round), 0);
+        watch_new_pair(sv, ASYNC_EVENT_READ, (uintptr_t)round);
         /* Readiness (and, on IOCP, its wake-up) arrives, then the socket
          * is removed and closed before any wait looks at it. */
         send_x(sv);
-        ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
-        test_sock_close(sv[0]);
-        test_sock_close(sv[1]);
+        unwatch_and_close(sv);
         struct timeval tv = tv_us(2000);
         ck_assert_int_eq(async_runtime_wait(rt, ev, 4, &tv), 0);
     }
     /* The runtime still works for a new socket (which may well reuse one
      * of the closed sockets' numbers). */
     async_socket_t sv[2];
-    make_socketpair(sv);
-    ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], ASYNC_EVENT_READ, 99), 0);
+    watch_new_pair(sv, ASYNC_EVENT_READ, 99);
     ck_assert_int_eq(wait_now(ev, 4), 0);
     send_x(sv);
     ck_assert_int_eq(wait_ready(ev, 4), 1);
     ck_assert_uint_eq(ev[0].completion_key, 99);
     ck_assert_uint_eq(stats_now().sockets, 1);
-    ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
-    test_sock_close(sv[0]);
-    test_sock_close(sv[1]);
+    unwatch_and_close(sv);
 }
 END_TEST
 
@@ -961,9 +932,7 @@ START_TEST(test_destroy_leaves_registered_sockets_open_and_usable)
     char c;
     ck_assert_int_eq(test_sock_recv(sv[0], &c, 1), 1);
     ck_assert_int_eq(c, 'x');
-    ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
-    test_sock_close(sv[0]);
-    test_sock_close(sv[1]);
+    unwatch_and_close(sv);
 }
 END_TEST
 
@@ -975,9 +944,7 @@ START_TEST(test_many_registrations_are_found_again_after_removals)
     enum { NS = 40 };
     async_socket_t sv[NS][2];
     for (int i = 0; i < NS; i++) {
-        make_socketpair(sv[i]);
-        ck_assert_int_eq(async_runtime_add_socket(rt, sv[i][0], ASYNC_EVENT_READ,
-                                                  1000 + (uintptr_t)i), 0);
+        watch_new_pair(sv[i], ASYNC_EVENT_READ, 1000 + (uintptr_t)i);
     }
     for (int i = 0; i < NS; i += 2)
         ck_assert_int_eq(async_runtime_remove_socket(rt, sv[i][0]), 0);
@@ -1017,15 +984,12 @@ END_TEST
 START_TEST(test_adding_registered_socket_fails_with_eexist)
 {
     async_socket_t sv[2];
-    make_socketpair(sv);
-    ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], ASYNC_EVENT_READ, 1), 0);
+    watch_new_pair(sv, ASYNC_EVENT_READ, 1);
     errno = 0;
     ck_assert_int_eq(async_runtime_add_socket(rt, sv[0], ASYNC_EVENT_WRITE, 2), -1);
     ck_assert_int_eq(errno, EEXIST);
     ck_assert_uint_eq(stats_now().sockets, 1);
-    ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
-    test_sock_close(sv[0]);
-    test_sock_close(sv[1]);
+    unwatch_and_close(sv);
 }
 END_TEST
 
@@ -1073,9 +1037,7 @@ START_TEST(test_bad_fd_or_events_fail_with_einval)
     errno = 0;
     ck_assert_int_eq(async_runtime_modify_socket(rt, sv[0], ASYNC_EVENT_COMPLETION, 1), -1);
     ck_assert_int_eq(errno, EINVAL);
-    ck_assert_int_eq(async_runtime_remove_socket(rt, sv[0]), 0);
-    test_sock_close(sv[0]);
-    test_sock_close(sv[1]);
+    unwatch_and_close(sv);
 }
 END_TEST
 
