@@ -5,8 +5,8 @@
  * NEOLITH_WIN32_BUILD names a cross build tree (./bootstrap
  * --host=x86_64-w64-mingw32) in which testsuite/console_driver.exe is
  * built (see testsuite/console_driver.c for its commands).  Without it,
- * or without wine (or tmux for the console cases), every case says so
- * on stderr and passes without testing anything.
+ * or without wine (or tmux for the console cases), every case fails and
+ * says why: CI's Windows stage runs it with the variable set.
  *
  * Pipe mode: the driver's stdin and stdout are files; the output is
  * compared line by line (CR LF from the C runtime's text mode on the
@@ -43,23 +43,15 @@ static char tmux_base[64];    /* named in main(), before Check forks */
 static int tmux_count;
 static char scratch[256];     /* a mkdtemp directory for files */
 
-/* False (and why, on stderr) when the Windows build cannot be run. */
-static bool windows_ready(bool need_tmux)
+/* Fails the case (saying why) when the Windows build cannot be run: this
+ * program exists to test it, so a missing build is never a pass. */
+static void require_windows(bool need_tmux)
 {
-    if (exe[0] == '\0') {
-        fprintf(stderr, "check_console_wine: NEOLITH_WIN32_BUILD is not set (or has no "
-                        "testsuite/console_driver.exe): Windows console tests skipped\n");
-        return false;
-    }
-    if (!tty_have("wine")) {
-        fprintf(stderr, "check_console_wine: wine not installed: Windows console tests skipped\n");
-        return false;
-    }
-    if (need_tmux && !tty_have("tmux")) {
-        fprintf(stderr, "check_console_wine: tmux not installed: console mode tests skipped\n");
-        return false;
-    }
-    return true;
+    ck_assert_msg(exe[0] != '\0', "NEOLITH_WIN32_BUILD is not set (or has no "
+                  "testsuite/console_driver.exe): nothing to test");
+    ck_assert_msg(tty_have("wine"), "wine is not installed");
+    if (need_tmux)
+        ck_assert_msg(tty_have("tmux"), "tmux is not installed");
 }
 
 static void write_file(const char *path, const char *data, size_t len)
@@ -107,8 +99,7 @@ static void expect_threads_back(const char *out)
 
 START_TEST(test_win_pipe_lines_crlf_unterminated_then_eof)
 {
-    if (!windows_ready(false))
-        return;
+    require_windows(false);
     const char in[] = "a\nb\r\n\nlast";
     char *out = run_piped(in, sizeof(in) - 1, "");
     const char *want = "ready pid=";
@@ -122,8 +113,7 @@ END_TEST
 
 START_TEST(test_win_pipe_long_line_cut_with_count_utf8_unchanged)
 {
-    if (!windows_ready(false))
-        return;
+    require_windows(false);
     size_t n = 100000;
     char *in = malloc(n + 64);
     memset(in, 'x', n);
@@ -138,8 +128,7 @@ END_TEST
 
 START_TEST(test_win_pipe_output_after_each_command)
 {
-    if (!windows_ready(false))
-        return;
+    require_windows(false);
     const char in[] = "spam\npartial\nquit\n";
     char *out = run_piped(in, sizeof(in) - 1, "");
     ck_assert_msg(strstr(out, "spam 1\nspam 2\nspam 3\nspam 4\nspam 5\nabc") != NULL, "%s", out);
@@ -210,8 +199,7 @@ static void quit_console(void)
 
 START_TEST(test_win_console_edited_utf8_line_delivered_as_edited)
 {
-    if (!windows_ready(true))
-        return;
+    require_windows(true);
     char hist[512], args[600];
     snprintf(hist, sizeof(hist), "%s/history0", scratch);
     unlink(hist);
@@ -250,8 +238,7 @@ END_TEST
  * nothing of it is left above them. */
 START_TEST(test_win_console_async_output_keeps_wrapped_line_intact)
 {
-    if (!windows_ready(true))
-        return;
+    require_windows(true);
     start_console(30, "");
     type("spam-in 3000");
     key("Enter");
@@ -279,8 +266,7 @@ END_TEST
 
 START_TEST(test_win_console_history_saved_and_recalled)
 {
-    if (!windows_ready(true))
-        return;
+    require_windows(true);
     char hist[512], args[600];
     snprintf(hist, sizeof(hist), "%s/history", scratch);
     unlink(hist);
@@ -317,8 +303,7 @@ END_TEST
 
 START_TEST(test_win_console_tab_completion_asks_main_thread)
 {
-    if (!windows_ready(true))
-        return;
+    require_windows(true);
     start_console(60, "");
     type("say sh");
     key("Tab");
@@ -339,8 +324,7 @@ END_TEST
 
 START_TEST(test_win_console_password_hidden_and_ctrl_d_ends)
 {
-    if (!windows_ready(true))
-        return;
+    require_windows(true);
     char hist[512], args[600];
     snprintf(hist, sizeof(hist), "%s/history2", scratch);
     unlink(hist);
