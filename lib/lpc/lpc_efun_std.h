@@ -9,7 +9,9 @@
 #ifndef LPC_EFUN_STD_H
 #define LPC_EFUN_STD_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lpc_efun.h"
 
@@ -32,5 +34,14 @@ static inline void lpc_efun_charge_bytes(lpc_vm_t *vm, size_t bytes)
     if (bytes >= LPC_EFUN_BYTES_PER_COST)
         lpc_vm_charge(vm, (int64_t)(bytes / LPC_EFUN_BYTES_PER_COST));
 }
+
+/* The number at s[*pos..len) after optional whitespace and sign, as
+ * sscanf's %d/%x and %f read it.  Base 10 saturates at the int64 limits;
+ * base 16 keeps the 64-bit pattern (-1 past 64 bits); floats are decimal
+ * only (no inf, nan or hex floats).  On success store the value, advance
+ * *pos past the number and return true; false (nothing changed) when no
+ * digit is there.  In lpc_sscanf.c; to_int() and to_float() use them. */
+bool lpc_scan_int(const char *s, size_t len, size_t *pos, int base, int64_t *out);
+bool lpc_scan_float(const char *s, size_t len, size_t *pos, double *out);
 
 #endif /* LPC_EFUN_STD_H */

@@ -10,8 +10,6 @@
 #include "lpc/lpc_efun_std.h"
 
 #include <math.h>
-#include <stdlib.h>
-#include <string.h>
 
 /* ---------------------------------------------------------- predicates */
 
@@ -39,91 +37,6 @@ TYPE_PREDICATE(undefinedp, v->type == LPC_T_INT && (v->flags & LPC_F_UNDEFINED))
 TYPE_PREDICATE(nullp, lpc_value_is_zero(v))
 
 /* ---------------------------------------------------------- conversions */
-
-static bool is_space(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/*
- * The decimal integer at the start of s (after whitespace, with an
- * optional sign): "12abc" is 12, "  -7" is -7.  Saturates at the int64
- * limits.  Returns false when there is no digit.
- */
-static bool parse_int_prefix(const char *s, size_t len, int64_t *out)
-{
-    size_t i = 0;
-    while (i < len && is_space((unsigned char)s[i]))
-        i++;
-    bool neg = false;
-    if (i < len && (s[i] == '+' || s[i] == '-'))
-        neg = s[i++] == '-';
-    if (i >= len || s[i] < '0' || s[i] > '9')
-        return false;
-    uint64_t v = 0;
-    bool overflow = false;
-    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            overflow = true;
-        else
-            v = v * 10 + d;
-    }
-    if (neg)
-        *out = overflow || v > (uint64_t)INT64_MAX + 1 ? INT64_MIN : (int64_t)(0 - v);
-    else
-        *out = overflow || v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
-    return true;
-}
-
-/*
- * The decimal float at the start of s (whitespace, sign, digits, '.',
- * digits, exponent), e.g. "1.5kg" is 1.5.  Returns false when there is
- * no digit.  Only decimal notation: "inf", "nan" and hex floats are not
- * numbers here.
- */
-static bool parse_float_prefix(const char *s, size_t len, double *out)
-{
-    size_t i = 0;
-    while (i < len && is_space((unsigned char)s[i]))
-        i++;
-    size_t start = i;
-    if (i < len && (s[i] == '+' || s[i] == '-'))
-        i++;
-    size_t digits = 0;
-    while (i < len && s[i] >= '0' && s[i] <= '9') {
-        i++;
-        digits++;
-    }
-    if (i < len && s[i] == '.') {
-        i++;
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            i++;
-            digits++;
-        }
-    }
-    if (digits == 0)
-        return false;
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        size_t j = i + 1;
-        if (j < len && (s[j] == '+' || s[j] == '-'))
-            j++;
-        if (j < len && s[j] >= '0' && s[j] <= '9') {
-            while (j < len && s[j] >= '0' && s[j] <= '9')
-                j++;
-            i = j;
-        }
-    }
-    size_t n = i - start;
-    char small[128];
-    char *buf = n < sizeof small ? small : lpc_malloc(n + 1);
-    memcpy(buf, s + start, n);
-    buf[n] = '\0';
-    *out = strtod(buf, NULL);
-    if (buf != small)
-        free(buf);
-    return true;
-}
 
 /*
  * int to_int(int | float | string x)
@@ -156,8 +69,10 @@ static void efun_to_int(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t 
     }
     default: {
         int64_t n;
+        size_t pos = 0;
         lpc_efun_charge_bytes(vm, v->u.s->len);
-        *ret = parse_int_prefix(v->u.s->data, v->u.s->len, &n) ? lpc_int(n) : lpc_undefined();
+        *ret = lpc_scan_int(v->u.s->data, v->u.s->len, &pos, 10, &n) ? lpc_int(n)
+                                                                     : lpc_undefined();
         break;
     }
     }
@@ -182,8 +97,9 @@ static void efun_to_float(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_
         break;
     default: {
         double d = 0.0;
+        size_t pos = 0;
         lpc_efun_charge_bytes(vm, v->u.s->len);
-        parse_float_prefix(v->u.s->data, v->u.s->len, &d);
+        lpc_scan_float(v->u.s->data, v->u.s->len, &pos, &d);
         *ret = lpc_float(d);
         break;
     }

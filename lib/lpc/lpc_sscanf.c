@@ -59,8 +59,9 @@ static int hex_digit(unsigned char c)
 /*
  * Parses an integer at s[*pos..len) (whitespace, sign, digits in base 10
  * or 16).  Returns false (pos unchanged) when no digit is there.
+ * Declared in lpc_efun_std.h (to_int() uses it too).
  */
-static bool scan_int(const char *s, size_t len, size_t *pos, int base, int64_t *out)
+bool lpc_scan_int(const char *s, size_t len, size_t *pos, int base, int64_t *out)
 {
     size_t i = *pos;
     while (i < len && is_space((unsigned char)s[i]))
@@ -106,9 +107,10 @@ static bool scan_int(const char *s, size_t len, size_t *pos, int base, int64_t *
 /*
  * Parses a decimal float at s[*pos..len): whitespace, sign, digits with
  * an optional '.' fraction (at least one digit in all) and an optional
- * exponent.  Returns false when there is none.
+ * exponent.  Returns false when there is none.  Declared in
+ * lpc_efun_std.h (to_float() uses it too).
  */
-static bool scan_float(const char *s, size_t len, size_t *pos, double *out)
+bool lpc_scan_float(const char *s, size_t len, size_t *pos, double *out)
 {
     size_t i = *pos;
     while (i < len && is_space((unsigned char)s[i]))
@@ -166,8 +168,8 @@ static bool number_at(const char *s, size_t len, size_t pos, char conv)
     int64_t iv;
     double fv;
     if (conv == 'f')
-        return scan_float(s, len, &p, &fv);
-    return scan_int(s, len, &p, conv == 'x' ? 16 : 10, &iv);
+        return lpc_scan_float(s, len, &p, &fv);
+    return lpc_scan_int(s, len, &p, conv == 'x' ? 16 : 10, &iv);
 }
 
 /*
@@ -311,12 +313,12 @@ static void efun_sscanf(lpc_vm_t *vm, lpc_value_t *args, int nargs, lpc_value_t 
 
         if (conv == 'd' || conv == 'x') {
             int64_t n;
-            if (!scan_int(s, slen, &pos, conv == 'x' ? 16 : 10, &n))
+            if (!lpc_scan_int(s, slen, &pos, conv == 'x' ? 16 : 10, &n))
                 break;
             val = lpc_int(n);
         } else if (conv == 'f') {
             double d;
-            if (!scan_float(s, slen, &pos, &d))
+            if (!lpc_scan_float(s, slen, &pos, &d))
                 break;
             val = lpc_float(d);
         } else if (conv == 'c') {
