@@ -67,9 +67,9 @@
  * with a reserved completion key, and "drained" means
  * GetQueuedCompletionStatusEx() dequeued that packet; socket readiness is a
  * WSAPoll level check, with WSAEventSelect wake-ups posted to the same
- * port (see that file).  The completion list stays here, so ordering,
- * exactly-once delivery, ENOMEM and the one-ring-per-take rule are the
- * same on Windows.
+ * port (see that file).  The completion list and the `sleeping` flag stay
+ * here, so ordering, exactly-once delivery, ENOMEM and the at-most-one-
+ * ring-per-sleep rule are the same on Windows.
  */
 #include "config.h"
 #include "async/async_runtime.h"
