@@ -20,6 +20,7 @@
 #include <config.h>     /* autoconf's: the angle brackets skip src/config.h */
 #include "git_run.h"
 #include "git_run_output.h"
+#include "fd_posix.h"
 #include "port/port_clock.h"
 
 #include <errno.h>
@@ -118,8 +119,7 @@ static int make_pipe(int fds[2])
     if (pipe(fds) != 0)
         return -1;
     for (int i = 0; i < 2; i++) {
-        int fl = fcntl(fds[i], F_GETFD);
-        if (fl < 0 || fcntl(fds[i], F_SETFD, fl | FD_CLOEXEC) != 0) {
+        if (fd_set_cloexec(fds[i]) != 0) {
             int e = errno;
             close(fds[0]);
             close(fds[1]);
@@ -140,8 +140,7 @@ static int make_pipe(int fds[2])
             return -1;
         }
     }
-    int fl = fcntl(fds[0], F_GETFL);
-    if (fl < 0 || fcntl(fds[0], F_SETFL, fl | O_NONBLOCK) != 0) {
+    if (fd_set_nonblock(fds[0]) != 0) {
         int e = errno;
         close(fds[0]);
         close(fds[1]);
@@ -458,23 +457,8 @@ int git_run_cancel_init(git_run_cancel_t *c)
 {
     memset(c, 0, sizeof *c);
     c->fds[0] = c->fds[1] = -1;
-#ifdef HAVE_PIPE2
-    if (pipe2(c->fds, O_CLOEXEC | O_NONBLOCK) != 0)
+    if (fd_pipe_nonblock_cloexec(c->fds) != 0)
         return errno;
-#else
-    if (pipe(c->fds) != 0)
-        return errno;
-    for (int i = 0; i < 2; i++) {
-        if (fcntl(c->fds[i], F_SETFD, FD_CLOEXEC) != 0 ||
-            fcntl(c->fds[i], F_SETFL, O_NONBLOCK) != 0) {
-            int e = errno;
-            close(c->fds[0]);
-            close(c->fds[1]);
-            c->fds[0] = c->fds[1] = -1;
-            return e;
-        }
-    }
-#endif
     c->ready = true;
     return 0;
 }

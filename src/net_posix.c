@@ -3,6 +3,7 @@
  */
 #include <config.h>     /* autoconf's: the angle brackets skip src/config.h */
 #include "net.h"
+#include "fd_posix.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,19 +29,6 @@ void net_cleanup(void)
 {
 }
 
-#if !defined(HAVE_ACCEPT4) || !defined(SOCK_CLOEXEC)
-static int set_nonblock_cloexec(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-        return -1;
-    int fdfl = fcntl(fd, F_GETFD);
-    if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0)
-        return -1;
-    return 0;
-}
-#endif
-
 async_socket_t net_listen(const struct addrinfo *ai, int backlog)
 {
     int type = ai->ai_socktype;
@@ -52,7 +40,7 @@ async_socket_t net_listen(const struct addrinfo *ai, int backlog)
         return -1;
     int one = 1;
 #ifndef SOCK_CLOEXEC
-    if (set_nonblock_cloexec(fd) != 0)
+    if (fd_set_nonblock_cloexec(fd) != 0)
         goto fail;
 #endif
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
@@ -81,7 +69,7 @@ async_socket_t net_accept(async_socket_t listener, struct sockaddr_storage *peer
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
     int fd = accept(listener, (struct sockaddr *)peer, &sl);
-    if (fd >= 0 && set_nonblock_cloexec(fd) != 0) {
+    if (fd >= 0 && fd_set_nonblock_cloexec(fd) != 0) {
         int saved = errno;
         close(fd);
         errno = saved;

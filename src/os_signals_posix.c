@@ -15,10 +15,10 @@
 #include <config.h>     /* autoconf's: the angle brackets skip src/config.h */
 #include "os_signals.h"
 #include "backend.h"
+#include "fd_posix.h"
 #include "log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
@@ -88,40 +88,16 @@ static void on_signal_pipe(async_socket_t fd, unsigned events, void *ctx)
     sigs.on_stop(signal_name(signo));
 }
 
-#ifndef HAVE_PIPE2
-static int set_fd_flags(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-        return -1;
-    int fdfl = fcntl(fd, F_GETFD);
-    if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0)
-        return -1;
-    return 0;
-}
-#endif
-
 int os_signals_install(os_signals_fn on_stop)
 {
     sigs.on_stop = on_stop;
-#ifdef HAVE_PIPE2
-    if (pipe2(sigs.pipe_fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+    /* Without pipe2 the flags follow in a second step (fd_posix.h);
+     * backend_init runs before the driver starts threads, so nothing
+     * forks in between. */
+    if (fd_pipe_nonblock_cloexec(sigs.pipe_fds) != 0) {
         log_error("backend: cannot create the signal pipe: %s", strerror(errno));
         return -1;
     }
-#else
-    /* Without pipe2 the flags follow in a second step; backend_init runs
-     * before the driver starts threads, so nothing forks in between. */
-    if (pipe(sigs.pipe_fds) != 0) {
-        log_error("backend: cannot create the signal pipe: %s", strerror(errno));
-        return -1;
-    }
-    if (set_fd_flags(sigs.pipe_fds[0]) != 0 || set_fd_flags(sigs.pipe_fds[1]) != 0) {
-        log_error("backend: cannot configure the signal pipe: %s", strerror(errno));
-        os_signals_remove();
-        return -1;
-    }
-#endif
     if (backend_watch(&sigs.watcher, sigs.pipe_fds[0], ASYNC_EVENT_READ,
                       on_signal_pipe, NULL) != 0) {
         log_error("backend: cannot watch the signal pipe: %s", strerror(errno));
