@@ -5,7 +5,8 @@
 # Starts testsuite/neolith_echo on a temporary config, opens N idle telnet
 # connections (bash /dev/tcp), lets the welcomes go out, then samples
 # /proc/PID/stat (utime + stime, in clock ticks) and /proc/PID/status
-# (voluntary context switches = times the driver woke up) over SECONDS.
+# (voluntary + involuntary context switches of the main thread = times the
+# driver's loop woke up) over SECONDS.
 # A driver with a fixed tick, a busy loop or a timer thread shows up as
 # ticks and wake-ups; ours should show 0 and 0 (no timer is scheduled by
 # the echo application, so the loop sleeps in epoll_wait without a
