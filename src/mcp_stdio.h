@@ -37,12 +37,13 @@ typedef enum mcp_io_status {
     MCP_IO_FAILED           /* another error; the text says which */
 } mcp_io_status_t;
 
-/* Wraps the two fds (C runtime fds on Windows).  drain_deadline_ms is the
- * transport's: INT64_MAX until stop stores the port_clock_now_ms() time
- * by which the writer must give up (release store, then wake_writer).
+/* Wraps the two fds (C runtime fds on Windows).  drain_deadline is the
+ * transport's: PORT_DEADLINE_NEVER until stop stores the port_clock
+ * deadline by which the writer must give up (release store, then
+ * wake_writer).
  * NULL with errno set when it cannot; the fds stay the caller's. */
 mcp_stdio_t *mcp_stdio_open(int in_fd, int out_fd,
-                            const atomic_int_least64_t *drain_deadline_ms);
+                            const atomic_int_least64_t *drain_deadline);
 
 /* Frees it; closes the two fds when close_fds. */
 void mcp_stdio_close(mcp_stdio_t *io, bool close_fds);

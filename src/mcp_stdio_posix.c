@@ -31,7 +31,7 @@
 struct mcp_stdio {
     int in_fd;
     int out_fd;
-    const atomic_int_least64_t *drain_deadline_ms;
+    const atomic_int_least64_t *drain_deadline;
     int reader_wake[2];          /* [0] polled by the reader, [1] rung by stop */
     int writer_wake[2];
 };
@@ -85,14 +85,14 @@ static void drain_wake(int fd)
 }
 
 mcp_stdio_t *mcp_stdio_open(int in_fd, int out_fd,
-                            const atomic_int_least64_t *drain_deadline_ms)
+                            const atomic_int_least64_t *drain_deadline)
 {
     mcp_stdio_t *io = calloc(1, sizeof *io);
     if (io == NULL)
         return NULL;
     io->in_fd = in_fd;
     io->out_fd = out_fd;
-    io->drain_deadline_ms = drain_deadline_ms;
+    io->drain_deadline = drain_deadline;
     io->reader_wake[0] = io->reader_wake[1] = -1;
     io->writer_wake[0] = io->writer_wake[1] = -1;
     if (make_wake_pipe(io->reader_wake) != 0 || make_wake_pipe(io->writer_wake) != 0) {
@@ -162,21 +162,17 @@ void mcp_stdio_stop_reader(mcp_stdio_t *io)
 
 /* ================================================================ writer */
 
-/* Milliseconds poll may sleep before `deadline` (-1: no deadline). */
-static int poll_timeout(int64_t deadline_ms)
+/* Milliseconds poll may sleep before the drain deadline (-1: none). */
+static int poll_timeout(int64_t deadline)
 {
-    if (deadline_ms == INT64_MAX)
-        return -1;
-    int64_t left = deadline_ms - port_clock_now_ms();
-    if (left <= 0)
-        return 0;
+    int64_t left = port_deadline_remaining_ms_ceil(deadline);
     return left > INT_MAX ? INT_MAX : (int)left;
 }
 
 static int64_t drain_deadline(const mcp_stdio_t *io)
 {
     /* acquire: pairs with the transport's release store before it rings */
-    return atomic_load_explicit(io->drain_deadline_ms, memory_order_acquire);
+    return atomic_load_explicit(io->drain_deadline, memory_order_acquire);
 }
 
 /*
@@ -191,8 +187,7 @@ mcp_io_status_t mcp_stdio_write(mcp_stdio_t *io, const char *buf, size_t len,
             { .fd = io->out_fd, .events = POLLOUT },
             { .fd = io->writer_wake[0], .events = POLLIN },
         };
-        int64_t d = drain_deadline(io);
-        int rc = poll(pfd, 2, poll_timeout(d));
+        int rc = poll(pfd, 2, poll_timeout(drain_deadline(io)));
         if (rc < 0) {
             if (errno == EINTR)
                 continue;
@@ -201,8 +196,7 @@ mcp_io_status_t mcp_stdio_write(mcp_stdio_t *io, const char *buf, size_t len,
         }
         if (pfd[1].revents != 0)
             drain_wake(io->writer_wake[0]);
-        d = drain_deadline(io);
-        if (d != INT64_MAX && port_clock_now_ms() >= d)
+        if (port_deadline_expired(drain_deadline(io)))
             return MCP_IO_ABANDONED;
         if (pfd[0].revents & (POLLERR | POLLNVAL))
             return MCP_IO_CLOSED;

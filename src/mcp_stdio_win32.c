@@ -81,7 +81,7 @@ typedef struct blocking_call {
 struct mcp_stdio {
     int in_fd, out_fd;          /* C runtime fds (closed by close) */
     HANDLE in, out;             /* their OS handles (owned by the fds) */
-    const atomic_int_least64_t *drain_deadline_ms;
+    const atomic_int_least64_t *drain_deadline;
     HANDLE writer_wake;         /* auto-reset event: wake_writer sets it */
     blocking_call_t reader, writer;
 };
@@ -140,7 +140,7 @@ static void call_stop(blocking_call_t *c)
 /* ============================================================ open/close */
 
 mcp_stdio_t *mcp_stdio_open(int in_fd, int out_fd,
-                            const atomic_int_least64_t *drain_deadline_ms)
+                            const atomic_int_least64_t *drain_deadline)
 {
     HANDLE in = (HANDLE)_get_osfhandle(in_fd);
     HANDLE out = (HANDLE)_get_osfhandle(out_fd);
@@ -155,7 +155,7 @@ mcp_stdio_t *mcp_stdio_open(int in_fd, int out_fd,
     io->out_fd = out_fd;
     io->in = in;
     io->out = out;
-    io->drain_deadline_ms = drain_deadline_ms;
+    io->drain_deadline = drain_deadline;
     atomic_init(&io->reader.stop, false);
     atomic_init(&io->reader.in_call, false);
     atomic_init(&io->writer.stop, false);
@@ -226,8 +226,8 @@ void mcp_stdio_stop_reader(mcp_stdio_t *io)
 static bool drain_expired(const mcp_stdio_t *io)
 {
     /* acquire: pairs with the transport's release store before the wake */
-    int64_t d = atomic_load_explicit(io->drain_deadline_ms, memory_order_acquire);
-    return d != INT64_MAX && port_clock_now_ms() >= d;
+    return port_deadline_expired(atomic_load_explicit(io->drain_deadline,
+                                                      memory_order_acquire));
 }
 
 mcp_io_status_t mcp_stdio_write(mcp_stdio_t *io, const char *buf, size_t len,

@@ -23,7 +23,7 @@
  *    is enough.
  *  - output_failed: set once by the writer (release) after its last write
  *    attempt; read by the main thread (acquire) to refuse further sends.
- *  - drain_deadline_ms: INT64_MAX until stop stores the drain deadline
+ *  - drain_deadline: PORT_DEADLINE_NEVER until stop stores the drain deadline
  *    (release, before waking the writer); the writer loads it (acquire)
  *    after every wake-up.
  *  - counters (inputs, written, ...): statistics, relaxed.
@@ -63,7 +63,7 @@ struct mcp_transport {
     atomic_size_t queued_count;
     atomic_size_t queued_bytes;
     atomic_bool output_failed;
-    atomic_int_least64_t drain_deadline_ms;
+    atomic_int_least64_t drain_deadline;   /* a port_clock deadline (ns) */
 
     atomic_uint_least64_t inputs;
     atomic_uint_least64_t bytes_read;
@@ -312,39 +312,29 @@ eof:
 
 /* ================================================================ writer */
 
-/* Milliseconds to sleep before `deadline` (-1: no deadline). */
-static int sleep_timeout(int64_t deadline_ms)
+static int64_t drain_deadline(mcp_transport_t *t)
 {
-    if (deadline_ms == INT64_MAX)
-        return -1;
-    int64_t left = deadline_ms - port_clock_now_ms();
-    if (left <= 0)
-        return 0;
-    return left > INT_MAX ? INT_MAX : (int)left;
-}
-
-static bool drain_expired(mcp_transport_t *t)
-{
-    int64_t d = atomic_load_explicit(&t->drain_deadline_ms, memory_order_acquire);
-    return d != INT64_MAX && port_clock_now_ms() >= d;
+    /* acquire: pairs with stop's release store before it wakes the writer */
+    return atomic_load_explicit(&t->drain_deadline, memory_order_acquire);
 }
 
 /* Waits until not_before (a gap the server asked for), stop-aware. */
 static mcp_io_status_t writer_wait_until(mcp_transport_t *t, int64_t not_before)
 {
     for (;;) {
-        if (drain_expired(t))
+        int64_t d = drain_deadline(t);
+        if (port_deadline_expired(d))
             return MCP_IO_ABANDONED;
         int64_t now = port_clock_now_ms();
         if (now >= not_before)
             return MCP_IO_OK;
-        int64_t d = atomic_load_explicit(&t->drain_deadline_ms, memory_order_acquire);
-        int64_t gap = not_before - now;
-        int wait = gap > INT_MAX ? INT_MAX : (int)gap;
-        int cap = sleep_timeout(d);
+        int64_t wait = not_before - now;
+        int64_t cap = port_deadline_remaining_ms_ceil(d);   /* -1: no deadline */
         if (cap >= 0 && cap < wait)
             wait = cap;
-        mcp_stdio_sleep(t->io, wait);
+        if (wait > INT_MAX)
+            wait = INT_MAX;
+        mcp_stdio_sleep(t->io, (int)wait);
     }
 }
 
@@ -421,7 +411,7 @@ mcp_transport_t *mcp_transport_start(const mcp_transport_config_t *cfg)
     atomic_init(&t->queued_count, 0);
     atomic_init(&t->queued_bytes, 0);
     atomic_init(&t->output_failed, false);
-    atomic_init(&t->drain_deadline_ms, INT64_MAX);
+    atomic_init(&t->drain_deadline, PORT_DEADLINE_NEVER);
     atomic_init(&t->inputs, 0);
     atomic_init(&t->bytes_read, 0);
     atomic_init(&t->too_long, 0);
@@ -433,7 +423,7 @@ mcp_transport_t *mcp_transport_start(const mcp_transport_config_t *cfg)
      * thread, before the reader builds objects. */
     json_object_seed(0);
 
-    t->io = mcp_stdio_open(t->cfg.in_fd, t->cfg.out_fd, &t->drain_deadline_ms);
+    t->io = mcp_stdio_open(t->cfg.in_fd, t->cfg.out_fd, &t->drain_deadline);
     if (t->io == NULL) {
         log_error("mcp: cannot set up the workers' input and output: %s",
                   strerror(errno));
@@ -552,8 +542,8 @@ bool mcp_transport_stop(mcp_transport_t *t, int drain_ms)
     /* Writer: deadline first (it reads it after waking), then close the
      * queue so it drains and ends, then wake it in case it sleeps.  A
      * writer still in a blocked write at the deadline has it aborted. */
-    atomic_store_explicit(&t->drain_deadline_ms,
-                          port_clock_now_ms() + drain_ms, memory_order_release);
+    atomic_store_explicit(&t->drain_deadline, port_deadline_after_ms(drain_ms),
+                          memory_order_release);
     async_queue_close(t->outq);
     mcp_stdio_wake_writer(t->io);
     if (t->writer != NULL && !async_worker_join(t->writer, drain_ms))
