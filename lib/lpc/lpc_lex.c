@@ -46,6 +46,23 @@ const char *lpc_token_kind_name(lpc_token_kind_t kind)
     return "?";
 }
 
+int lpc_token_binary_precedence(lpc_token_kind_t kind)
+{
+    switch (kind) {
+    case LPC_TOK_OROR: return 1;
+    case LPC_TOK_ANDAND: return 2;
+    case LPC_TOK_PIPE: return 3;
+    case LPC_TOK_CARET: return 4;
+    case LPC_TOK_AMP: return 5;
+    case LPC_TOK_EQ: case LPC_TOK_NE: return 6;
+    case LPC_TOK_LT: case LPC_TOK_LE: case LPC_TOK_GT: case LPC_TOK_GE: return 7;
+    case LPC_TOK_SHL: case LPC_TOK_SHR: return 8;
+    case LPC_TOK_PLUS: case LPC_TOK_MINUS: return 9;
+    case LPC_TOK_STAR: case LPC_TOK_SLASH: case LPC_TOK_PERCENT: return 10;
+    default: return 0;
+    }
+}
+
 /* ------------------------------------------------------------ memory */
 
 struct pp_arena_chunk {

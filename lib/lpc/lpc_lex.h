@@ -102,6 +102,11 @@ typedef enum lpc_token_kind {
 /* "identifier", "(", "+=", ... for messages. */
 const char *lpc_token_kind_name(lpc_token_kind_t kind);
 
+/* Binding power of a binary operator token (1 for || up to 10 for * / %,
+ * C's levels), 0 if the kind is not one.  The parser and the #if
+ * evaluator share it. */
+int lpc_token_binary_precedence(lpc_token_kind_t kind);
+
 typedef struct lpc_srcloc {
     const char *file;   /* interned by the lexer; valid while it lives */
     int line;

@@ -560,24 +560,6 @@ static lpc_node_t *parse_unary(parser_t *p)
     }
 }
 
-/* Binding power of a binary operator token, 0 if it is not one. */
-static int binary_prec(lpc_token_kind_t k)
-{
-    switch (k) {
-    case LPC_TOK_OROR: return 1;
-    case LPC_TOK_ANDAND: return 2;
-    case LPC_TOK_PIPE: return 3;
-    case LPC_TOK_CARET: return 4;
-    case LPC_TOK_AMP: return 5;
-    case LPC_TOK_EQ: case LPC_TOK_NE: return 6;
-    case LPC_TOK_LT: case LPC_TOK_LE: case LPC_TOK_GT: case LPC_TOK_GE: return 7;
-    case LPC_TOK_SHL: case LPC_TOK_SHR: return 8;
-    case LPC_TOK_PLUS: case LPC_TOK_MINUS: return 9;
-    case LPC_TOK_STAR: case LPC_TOK_SLASH: case LPC_TOK_PERCENT: return 10;
-    default: return 0;
-    }
-}
-
 /* Precedence climbing: operators binding at least min_prec, all left
  * associative. */
 static lpc_node_t *parse_binary(parser_t *p, int min_prec)
@@ -585,7 +567,7 @@ static lpc_node_t *parse_binary(parser_t *p, int min_prec)
     lpc_node_t *left = parse_unary(p);
     for (;;) {
         lpc_token_kind_t op = p->tok.kind;
-        int prec = binary_prec(op);
+        int prec = lpc_token_binary_precedence(op);
         if (prec == 0 || prec < min_prec)
             return left;
         lpc_srcloc_t loc = p->tok.loc;

@@ -486,23 +486,6 @@ static int64_t ifx_unary(ifx_t *x, bool live)
     return v;
 }
 
-static int binary_prec(int kind)
-{
-    switch (kind) {
-    case LPC_TOK_OROR: return 1;
-    case LPC_TOK_ANDAND: return 2;
-    case LPC_TOK_PIPE: return 3;
-    case LPC_TOK_CARET: return 4;
-    case LPC_TOK_AMP: return 5;
-    case LPC_TOK_EQ: case LPC_TOK_NE: return 6;
-    case LPC_TOK_LT: case LPC_TOK_GT: case LPC_TOK_LE: case LPC_TOK_GE: return 7;
-    case LPC_TOK_SHL: case LPC_TOK_SHR: return 8;
-    case LPC_TOK_PLUS: case LPC_TOK_MINUS: return 9;
-    case LPC_TOK_STAR: case LPC_TOK_SLASH: case LPC_TOK_PERCENT: return 10;
-    default: return 0;
-    }
-}
-
 /* Two's complement arithmetic without undefined behaviour. */
 static int64_t ifx_apply(ifx_t *x, int op, int64_t a, int64_t b, bool live,
                          const lpc_srcloc_t *loc)
@@ -546,7 +529,7 @@ static int64_t ifx_binary(ifx_t *x, int minprec, bool live)
     int64_t lhs = ifx_unary(x, live);
     for (;;) {
         int op = (int)x->tok.t.kind;
-        int prec = binary_prec(op);
+        int prec = lpc_token_binary_precedence((lpc_token_kind_t)op);
         if (x->failed || prec == 0 || prec < minprec)
             return lhs;
         lpc_srcloc_t loc = x->tok.t.loc;
