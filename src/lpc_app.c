@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,29 +57,9 @@ static char *mudlib_reader(void *ctx, const char *path, size_t *len)
     size_t rl = strlen(mudlib_root);
     if (strncmp(real, mudlib_root, rl) != 0 || real[rl] != '/')
         return NULL;
-    FILE *f = fopen(real, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 8192, used = 0;
-    char *buf = lpc_malloc(cap);
-    for (;;) {
-        size_t got = fread(buf + used, 1, cap - used, f);
-        used += got;
-        if (got == 0)
-            break;
-        if (used == cap) {
-            cap *= 2;
-            buf = lpc_realloc(buf, cap);
-        }
-    }
-    bool err = ferror(f) != 0;
-    fclose(f);
-    if (err) {
-        free(buf);
-        return NULL;
-    }
-    *len = used;
-    return buf;
+    /* no size limit of our own (the compiler takes what fits in memory);
+     * a FIFO or folder is refused rather than waited on */
+    return driver_read_whole(real, SIZE_MAX / 2, len);
 }
 
 /* ---- errors and top-level calls ------------------------------------------ */
