@@ -202,6 +202,30 @@ json_t *mcp_driver_status(const mcp_provider_t *provider)
         "resources come from its master object.");
 }
 
+void mcp_driver_status_tool_reply(mcp_request_t *req, json_t *status)
+{
+    char *text = status != NULL ? json_dumps(status, JSON_INDENT(2)) : NULL;
+    if (text == NULL) {
+        json_decref(status);
+        mcp_request_fail(req, "out of memory building the status");
+        return;
+    }
+    mcp_tool_structured(req, status, text);
+    free(text);
+}
+
+void mcp_driver_status_resource_reply(mcp_request_t *req, json_t *status)
+{
+    char *text = status != NULL ? json_dumps(status, JSON_INDENT(2)) : NULL;
+    json_decref(status);
+    if (text == NULL) {
+        mcp_request_fail(req, "out of memory building the status");
+        return;
+    }
+    mcp_resource_text(req, "application/json", text, strlen(text));
+    free(text);
+}
+
 static void dp_call_tool(void *ctx, mcp_request_t *req)
 {
     driver_provider_t *dp = ctx;
@@ -209,14 +233,7 @@ static void dp_call_tool(void *ctx, mcp_request_t *req)
         mcp_request_fail(req, "the driver provider has no such tool");
         return;
     }
-    json_t *status = mcp_driver_status(&dp->provider);
-    if (status == NULL) {
-        mcp_request_fail(req, "out of memory building the status");
-        return;
-    }
-    char *text = json_dumps(status, JSON_INDENT(2));
-    mcp_tool_structured(req, status, text);
-    free(text);
+    mcp_driver_status_tool_reply(req, mcp_driver_status(&dp->provider));
 }
 
 static void dp_read_resource(void *ctx, mcp_request_t *req)
@@ -226,15 +243,7 @@ static void dp_read_resource(void *ctx, mcp_request_t *req)
         mcp_resource_not_found(req);
         return;
     }
-    json_t *status = mcp_driver_status(&dp->provider);
-    char *text = status != NULL ? json_dumps(status, JSON_INDENT(2)) : NULL;
-    json_decref(status);
-    if (text == NULL) {
-        mcp_request_fail(req, "out of memory building the status");
-        return;
-    }
-    mcp_resource_text(req, "application/json", text, strlen(text));
-    free(text);
+    mcp_driver_status_resource_reply(req, mcp_driver_status(&dp->provider));
 }
 
 mcp_provider_t *mcp_driver_provider_create(const driver_config_t *cfg)

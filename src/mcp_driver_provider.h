@@ -29,4 +29,10 @@ void mcp_driver_provider_free(mcp_provider_t *provider);
 /* The status object driver_status returns (a new reference). */
 json_t *mcp_driver_status(const mcp_provider_t *provider);
 
+/* Complete req with status (taken over; NULL means out of memory) as the
+ * driver_status tool's result, or as the MCP_DRIVER_STATUS_URI resource:
+ * this provider's answers, which the LPC runtime's gives too. */
+void mcp_driver_status_tool_reply(mcp_request_t *req, json_t *status);
+void mcp_driver_status_resource_reply(mcp_request_t *req, json_t *status);
+
 #endif /* NEOLITH_MCP_DRIVER_PROVIDER_H */

@@ -458,15 +458,7 @@ static void lpcp_call_tool(void *ctx, mcp_request_t *req)
     (void)ctx;
     const char *name = mcp_request_tool_name(req);
     if (strcmp(name, "driver_status") == 0) {
-        json_t *status = lpc_status();
-        char *text = status != NULL ? json_dumps(status, JSON_INDENT(2)) : NULL;
-        if (text == NULL) {
-            json_decref(status);
-            mcp_request_fail(req, "out of memory building the status");
-            return;
-        }
-        mcp_tool_structured(req, status, text);
-        free(text);
+        mcp_driver_status_tool_reply(req, lpc_status());
         return;
     }
     if (!master_has("mcp_call_tool")) {
@@ -709,15 +701,7 @@ static void lpcp_read_resource(void *ctx, mcp_request_t *req)
     (void)ctx;
     const char *uri = mcp_request_uri(req);
     if (strcmp(uri, MCP_DRIVER_STATUS_URI) == 0) {
-        json_t *status = lpc_status();
-        char *text = status != NULL ? json_dumps(status, JSON_INDENT(2)) : NULL;
-        json_decref(status);
-        if (text == NULL) {
-            mcp_request_fail(req, "out of memory building the status");
-            return;
-        }
-        mcp_resource_text(req, "application/json", text, strlen(text));
-        free(text);
+        mcp_driver_status_resource_reply(req, lpc_status());
         return;
     }
     if (master() == NULL) {
