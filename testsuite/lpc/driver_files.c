@@ -3,22 +3,9 @@
 // files live in /tmp_driver_files/, removed at the start (leftovers of a
 // failed run) and at the end.
 #include "assert.h"
+#include "remove_tree.h"
 
 #define DIR "/tmp_driver_files"
-
-void remove_tree(string dir)
-{
-    mixed *ents = get_dir(dir + "/", -1);
-    if (!ents)
-        return;
-    foreach (mixed *e in ents) {
-        if (e[1] == -2)
-            remove_tree(dir + "/" + e[0]);
-        else
-            rm(dir + "/" + e[0]);
-    }
-    rmdir(dir);
-}
 
 void test_write_and_read()
 {

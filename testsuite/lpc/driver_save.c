@@ -5,6 +5,7 @@
 // atomic write (no temporary file left, the old save kept on failure).
 // Scratch files in /tmp_driver_save/.
 #include "assert.h"
+#include "remove_tree.h"
 
 inherit "/lib/saved_base";
 
@@ -19,20 +20,6 @@ mixed zero_var;
 object ob_var;
 nosave int not_saved;
 static int also_not_saved;
-
-void remove_tree(string dir)
-{
-    mixed *ents = get_dir(dir + "/", -1);
-    if (!ents)
-        return;
-    foreach (mixed *e in ents) {
-        if (e[1] == -2)
-            remove_tree(dir + "/" + e[0]);
-        else
-            rm(dir + "/" + e[0]);
-    }
-    rmdir(dir);
-}
 
 void fill()
 {
