@@ -30,7 +30,6 @@
 #include <string.h>
 
 static lpc_vm_t *the_vm;
-static char mudlib_root[PATH_MAX];   /* realpath of the mudlib folder */
 static bool reporting;               /* inside error reporting */
 
 lpc_vm_t *lpc_app_vm(void)
@@ -48,6 +47,7 @@ static char *mudlib_reader(void *ctx, const char *path, size_t *len)
     (void)ctx;
     if (strstr(path, "..") != NULL)
         return NULL;
+    const char *mudlib_root = mudlib_path_root();   /* set by app_start */
     char full[PATH_MAX], real[PATH_MAX];
     if (snprintf(full, sizeof full, "%s/%s", mudlib_root,
                  path[0] == '/' ? path + 1 : path) >= (int)sizeof full)
@@ -394,8 +394,9 @@ static void no_world_close(comm_conn_t *conn, void *ctx)
 static int app_start(const driver_config_t *cfg, const driver_options_t *opts,
                      comm_handler_t *handler)
 {
-    if (os_fs_realpath(cfg->mudlib_dir, mudlib_root, sizeof mudlib_root) == NULL) {
-        log_error("mudlib %s: %s", cfg->mudlib_dir, strerror(errno));
+    /* one root (its real path) for the reader above and the file efuns */
+    if (mudlib_path_set_root(cfg->mudlib_dir) != 0) {
+        log_error("cannot use the mudlib %s: %s", cfg->mudlib_dir, strerror(errno));
         return -1;
     }
     static const char *const include_dirs[] = { "/include", NULL };
@@ -425,12 +426,6 @@ static int app_start(const driver_config_t *cfg, const driver_options_t *opts,
         return -1;
     }
     lpc_git_register_efuns();        /* git_update() (lpc_git.h) */
-    if (mudlib_path_set_root(mudlib_root) != 0) {
-        log_error("cannot use the mudlib %s: %s", mudlib_root, strerror(errno));
-        lpc_runtime_shutdown(the_vm);
-        the_vm = NULL;
-        return -1;
-    }
 
     if (cfg->simul_efun_file != NULL && file_exists(cfg->simul_efun_file)) {
         if (!lpc_runtime_load_simul_efun(the_vm, cfg->simul_efun_file))
