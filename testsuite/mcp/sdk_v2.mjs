@@ -109,10 +109,12 @@ await check('O_sdk_v2_pinned_2026_07_28_listen_receives_changes', async () => {
   for (let i = 0; i < 100 && (updated.length === 0 || changed.length === 0); i++) await sleep(10);
   assert.deepEqual(updated, ['test://counter']);
   assert.equal(changed.length, 1);
-  await sub.close();                       // notifications/cancelled for the stream
-  await sleep(50);
+  await sub.close();                       // notifications/cancelled for the stream (sent)
   await client.callTool({ name: 'bump_counter', arguments: {} });
-  await sleep(200);
+  // the server reads and answers in order (2026-07-28 has no ping: echo):
+  // the cancel went first, and an update the bump sent would have come
+  // before this answer
+  await client.callTool({ name: 'echo', arguments: { text: 'after' } });
   assert.deepEqual(updated, ['test://counter'], 'nothing after the stream closed');
 });
 
@@ -129,7 +131,8 @@ await check('I2_H4_sdk_v2_modern_progress_and_per_request_logging', async () => 
   await client.callTool({ name: 'emit_log', arguments: { level: 'error', message: 'session-wide', per_request: false } });
   await client.callTool({ name: 'emit_log', arguments: { level: 'error', message: 'asked', per_request: true },
     _meta: { 'io.modelcontextprotocol/logLevel': 'warning' } });
-  await sleep(100);
+  // every log line came before this answer (2026-07-28 has no ping)
+  await client.callTool({ name: 'echo', arguments: { text: 'after' } });
   assert.deepEqual(logs.map((l) => l.data), ['asked']);
   assert.deepEqual(errors.map(String), []);
 });
