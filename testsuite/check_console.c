@@ -694,6 +694,29 @@ static void pty_finish(pty_t *p, int want_rc, bool want_exit_line)
     free(after);
 }
 
+/* A private folder holding a --history file, for the tests that look at
+ * what one session left to the next. */
+typedef struct hist_dir {
+    char dir[64];
+    char args[160];           /* the console_driver option naming the file */
+    char path[128];           /* the history file */
+} hist_dir_t;
+
+static void hist_dir_make(hist_dir_t *h)
+{
+    snprintf(h->dir, sizeof(h->dir), "/tmp/ck_console_hist_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(h->dir));
+    snprintf(h->args, sizeof(h->args), "--history '%s/history'", h->dir);
+    snprintf(h->path, sizeof(h->path), "%s/history", h->dir);
+}
+
+static void hist_dir_remove(hist_dir_t *h)
+{
+    char cmd[96];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
 static void pty_cleanup(pty_t *p)
 {
     char cmd[160];
@@ -821,14 +844,11 @@ END_TEST
 
 START_TEST(test_tty_history_saved_and_recalled_next_session)
 {
-    char dir[64];
-    snprintf(dir, sizeof(dir), "/tmp/ck_console_hist_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char args[160];
-    snprintf(args, sizeof(args), "--history '%s/history'", dir);
+    hist_dir_t h;
+    hist_dir_make(&h);
 
     pty_t p;
-    pty_start(&p, args, 80, 24);
+    pty_start(&p, h.args, 80, 24);
     size_t at = pty_ready(&p);
     pty_send(&p, "first cmd\r");
     at = pty_expect(&p, at, "got: first cmd\r\n");
@@ -841,17 +861,15 @@ START_TEST(test_tty_history_saved_and_recalled_next_session)
     pty_finish(&p, 0, true);
     pty_cleanup(&p);
 
-    char path[128];
-    snprintf(path, sizeof(path), "%s/history", dir);
-    char *hist = tty_read_file(path);
+    char *hist = tty_read_file(h.path);
     ck_assert_ptr_nonnull(hist);
     ck_assert_ptr_nonnull(strstr(hist, "second"));
     struct stat st;
-    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(stat(h.path, &st), 0);
     ck_assert_int_eq(st.st_mode & 077, 0);   /* the operator's commands are private */
     free(hist);
 
-    pty_start(&p, args, 80, 24);
+    pty_start(&p, h.args, 80, 24);
     at = pty_ready(&p);
     pty_send(&p, "\033[A\r");
     at = pty_expect(&p, at, "got: first cmd\r\n");
@@ -860,9 +878,7 @@ START_TEST(test_tty_history_saved_and_recalled_next_session)
     pty_send(&p, "quit\r");
     pty_finish(&p, 0, true);
     pty_cleanup(&p);
-
-    snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(path), 0);
+    hist_dir_remove(&h);
 }
 END_TEST
 
@@ -898,13 +914,10 @@ END_TEST
 
 START_TEST(test_tty_password_not_echoed_nor_kept_in_history)
 {
-    char dir[64];
-    snprintf(dir, sizeof(dir), "/tmp/ck_console_pw_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char args[160];
-    snprintf(args, sizeof(args), "--history '%s/history'", dir);
+    hist_dir_t h;
+    hist_dir_make(&h);
     pty_t p;
-    pty_start(&p, args, 80, 24);
+    pty_start(&p, h.args, 80, 24);
     size_t at = pty_ready(&p);
     pty_send(&p, "secret\r");
     at = pty_expect(&p, at, "Password: ");
@@ -919,15 +932,12 @@ START_TEST(test_tty_password_not_echoed_nor_kept_in_history)
     pty_finish(&p, 0, true);
     pty_cleanup(&p);
 
-    char path[128];
-    snprintf(path, sizeof(path), "%s/history", dir);
-    char *hist = tty_read_file(path);
+    char *hist = tty_read_file(h.path);
     ck_assert_ptr_nonnull(hist);
     ck_assert_ptr_nonnull(strstr(hist, "visible"));
     ck_assert_ptr_null(strstr(hist, "hunter2"));
     free(hist);
-    snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(path), 0);
+    hist_dir_remove(&h);
 }
 END_TEST
 
