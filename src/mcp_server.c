@@ -1728,6 +1728,33 @@ static void handle_request(mcp_server_t *s, rctx_t *rc, const char *method,
     dispatch_request(s, rc, method, params);
 }
 
+/* Ends an open request without an answer (J1: the client cancelled it,
+ * or the server stops) and takes it off its batch.  A tool call or read
+ * stays with the provider, which completes it (the result is dropped),
+ * maybe from inside cancel; a parked request is freed; a listen stream is
+ * left to the caller, which ends it its own way. */
+static void open_abandon(mcp_server_t *s, open_t *o)
+{
+    o->open = false;
+    if (o->rc.batch != NULL) {
+        batch_t *b = o->rc.batch;
+        o->rc.batch = NULL;
+        batch_member_done(s, b);
+    }
+    switch (o->kind) {
+    case OPEN_TOOL:
+    case OPEN_READ:
+        if (s->provider->cancel != NULL)
+            s->provider->cancel(s->provider->ctx, o);
+        break;
+    case OPEN_PARKED:
+        open_free(s, o);
+        break;
+    case OPEN_LISTEN:
+        break;
+    }
+}
+
 static void handle_cancelled(mcp_server_t *s, json_t *params)
 {
     json_t *id = json_object_get(params, "requestId");
@@ -1741,27 +1768,11 @@ static void handle_cancelled(mcp_server_t *s, json_t *params)
     const char *reason = json_string_value(json_object_get(params, "reason"));
     log_info("mcp: the client cancelled a request%s%.200s",
              reason != NULL ? ": " : "", reason != NULL ? reason : "");
-    o->open = false;                                   /* J1: no response */
-    if (o->rc.batch != NULL) {
-        batch_t *b = o->rc.batch;
-        o->rc.batch = NULL;
-        batch_member_done(s, b);
-    }
-    switch (o->kind) {
-    case OPEN_TOOL:
-    case OPEN_READ:
-        /* The provider still holds the handle: it completes it (the
-         * result is dropped), maybe from inside cancel. */
-        if (s->provider->cancel != NULL)
-            s->provider->cancel(s->provider->ctx, o);
-        break;
-    case OPEN_PARKED:
-        open_free(s, o);
-        break;
-    case OPEN_LISTEN:
+    bool listen = o->kind == OPEN_LISTEN;
+    open_abandon(s, o);                                /* J1: no response */
+    if (listen) {                                      /* still ours */
         listen_release(s, o);
         open_free(s, o);
-        break;
     }
     maybe_idle(s);
 }
@@ -2043,33 +2054,19 @@ void mcp_server_stop(mcp_server_t *s, bool graceful)
             o = next;
             continue;
         }
-        o->open = false;
-        if (o->rc.batch != NULL) {
-            batch_t *b = o->rc.batch;
-            o->rc.batch = NULL;
-            batch_member_done(s, b);
-        }
-        switch (o->kind) {
-        case OPEN_TOOL:
-        case OPEN_READ:
-            if (s->provider->cancel != NULL)
-                s->provider->cancel(s->provider->ctx, o);
+        open_kind_t kind = o->kind;
+        open_abandon(s, o);
+        if (kind == OPEN_TOOL || kind == OPEN_READ) {
             next = s->head;            /* cancel may complete (free) it */
-            break;
-        case OPEN_PARKED:
-            open_free(s, o);
-            break;
-        case OPEN_LISTEN:
+        } else if (kind == OPEN_LISTEN) {
             if (graceful) {
                 json_t *result = json_object();
                 json_t *meta = json_object();
                 json_object_set(meta, META_SUBSCRIPTION_ID, o->rc.id);
                 json_object_set_new(result, "_meta", meta);
-                o->rc.batch = NULL;
                 reply_result(s, &o->rc, result);
             }
             open_free(s, o);
-            break;
         }
         o = next;
     }
