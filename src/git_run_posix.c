@@ -20,7 +20,7 @@
 #include <config.h>     /* autoconf's: the angle brackets skip src/config.h */
 #include "git_run.h"
 #include "git_run_output.h"
-#include "fd_posix.h"
+#include "port/port_fd_posix.h"
 #include "port/port_clock.h"
 
 #include <errno.h>
@@ -119,7 +119,7 @@ static int make_pipe(int fds[2])
     if (pipe(fds) != 0)
         return -1;
     for (int i = 0; i < 2; i++) {
-        if (fd_set_cloexec(fds[i]) != 0) {
+        if (port_fd_set_cloexec(fds[i]) != 0) {
             int e = errno;
             close(fds[0]);
             close(fds[1]);
@@ -140,7 +140,7 @@ static int make_pipe(int fds[2])
             return -1;
         }
     }
-    if (fd_set_nonblock(fds[0]) != 0) {
+    if (port_fd_set_nonblock(fds[0]) != 0) {
         int e = errno;
         close(fds[0]);
         close(fds[1]);
@@ -457,7 +457,7 @@ int git_run_cancel_init(git_run_cancel_t *c)
 {
     memset(c, 0, sizeof *c);
     c->fds[0] = c->fds[1] = -1;
-    if (fd_pipe_nonblock_cloexec(c->fds) != 0)
+    if (port_fd_pipe_nonblock_cloexec(c->fds) != 0)
         return errno;
     c->ready = true;
     return 0;

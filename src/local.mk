@@ -16,7 +16,7 @@ src_libdriver_a_SOURCES += src/net.h src/os_signals.h src/os_fs.h
 if PLATFORM_WIN32
 src_libdriver_a_SOURCES += src/net_win32.c src/os_signals_win32.c src/os_fs_win32.c
 else
-src_libdriver_a_SOURCES += src/fd_posix.h \
+src_libdriver_a_SOURCES += \
 	src/net_posix.c src/os_signals_posix.c src/os_fs_posix.c
 endif
 # git update: the worker module and its process runner.

@@ -14,6 +14,7 @@
 #include "mcp_stdio.h"
 
 #include "port/port_clock.h"
+#include "port/port_fd_posix.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,28 +37,6 @@ struct mcp_stdio {
     int writer_wake[2];
 };
 
-static int make_wake_pipe(int p[2])
-{
-#ifdef HAVE_PIPE2
-    return pipe2(p, O_CLOEXEC | O_NONBLOCK);
-#else
-    if (pipe(p) != 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        int fl = fcntl(p[i], F_GETFL);
-        int fdfl = fcntl(p[i], F_GETFD);
-        if (fl < 0 || fdfl < 0 || fcntl(p[i], F_SETFL, fl | O_NONBLOCK) != 0 ||
-            fcntl(p[i], F_SETFD, fdfl | FD_CLOEXEC) != 0) {
-            int e = errno;
-            close(p[0]);
-            close(p[1]);
-            errno = e;
-            return -1;
-        }
-    }
-    return 0;
-#endif
-}
 
 static void close_pair(int p[2])
 {
@@ -95,7 +74,8 @@ mcp_stdio_t *mcp_stdio_open(int in_fd, int out_fd,
     io->drain_deadline = drain_deadline;
     io->reader_wake[0] = io->reader_wake[1] = -1;
     io->writer_wake[0] = io->writer_wake[1] = -1;
-    if (make_wake_pipe(io->reader_wake) != 0 || make_wake_pipe(io->writer_wake) != 0) {
+    if (port_fd_pipe_nonblock_cloexec(io->reader_wake) != 0 ||
+        port_fd_pipe_nonblock_cloexec(io->writer_wake) != 0) {
         int e = errno;
         close_pair(io->reader_wake);
         free(io);

@@ -3,7 +3,7 @@
  */
 #include <config.h>     /* autoconf's: the angle brackets skip src/config.h */
 #include "net.h"
-#include "fd_posix.h"
+#include "port/port_fd_posix.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +40,7 @@ async_socket_t net_listen(const struct addrinfo *ai, int backlog)
         return -1;
     int one = 1;
 #ifndef SOCK_CLOEXEC
-    if (fd_set_nonblock_cloexec(fd) != 0)
+    if (port_fd_set_nonblock_cloexec(fd) != 0)
         goto fail;
 #endif
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
@@ -69,7 +69,7 @@ async_socket_t net_accept(async_socket_t listener, struct sockaddr_storage *peer
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
     int fd = accept(listener, (struct sockaddr *)peer, &sl);
-    if (fd >= 0 && fd_set_nonblock_cloexec(fd) != 0) {
+    if (fd >= 0 && port_fd_set_nonblock_cloexec(fd) != 0) {
         int saved = errno;
         close(fd);
         errno = saved;

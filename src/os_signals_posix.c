@@ -15,7 +15,7 @@
 #include <config.h>     /* autoconf's: the angle brackets skip src/config.h */
 #include "os_signals.h"
 #include "backend.h"
-#include "fd_posix.h"
+#include "port/port_fd_posix.h"
 #include "log.h"
 
 #include <errno.h>
@@ -91,10 +91,10 @@ static void on_signal_pipe(async_socket_t fd, unsigned events, void *ctx)
 int os_signals_install(os_signals_fn on_stop)
 {
     sigs.on_stop = on_stop;
-    /* Without pipe2 the flags follow in a second step (fd_posix.h);
+    /* Without pipe2 the flags follow in a second step (port_fd_posix.h);
      * backend_init runs before the driver starts threads, so nothing
      * forks in between. */
-    if (fd_pipe_nonblock_cloexec(sigs.pipe_fds) != 0) {
+    if (port_fd_pipe_nonblock_cloexec(sigs.pipe_fds) != 0) {
         log_error("backend: cannot create the signal pipe: %s", strerror(errno));
         return -1;
     }

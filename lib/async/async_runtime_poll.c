@@ -31,6 +31,7 @@
  */
 #include "config.h"
 #include "async/async_runtime_backend.h"
+#include "port/port_fd_posix.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,45 +73,6 @@ struct async_backend {
     size_t cursor;          /* where the next socket scan starts (>= 1) */
 };
 
-#ifndef HAVE_PIPE2
-/*
-** Sets close-on-exec and non-blocking on fd.  0, or -1 with errno.
-*/
-static int set_cloexec_nonblock(int fd)
-{
-    int fdfl = fcntl(fd, F_GETFD);
-    if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0)
-        return -1;
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-        return -1;
-    return 0;
-}
-#endif
-
-/*
-** Opens the doorbell pipe, both ends close-on-exec and non-blocking.
-** pipe2 sets the flags atomically (no window where a concurrent exec in
-** another thread inherits the fds); plain pipe + fcntl where it is missing
-** (macOS).
-*/
-static int doorbell_open(int fds[2])
-{
-#ifdef HAVE_PIPE2
-    return pipe2(fds, O_CLOEXEC | O_NONBLOCK);
-#else
-    if (pipe(fds) < 0)
-        return -1;
-    if (set_cloexec_nonblock(fds[0]) < 0 || set_cloexec_nonblock(fds[1]) < 0) {
-        int saved = errno;
-        close(fds[0]);
-        close(fds[1]);
-        errno = saved;
-        return -1;
-    }
-    return 0;
-#endif
-}
 
 /*
 ** Creates the tables and the doorbell pipe.  NULL with errno on failure.
@@ -133,7 +95,7 @@ async_backend_t *async_backend_create(void)
         return NULL;
     }
     int fds[2];
-    if (doorbell_open(fds) < 0) {
+    if (port_fd_pipe_nonblock_cloexec(fds) < 0) {
         int saved = errno;
         async_backend_destroy(b);
         errno = saved;

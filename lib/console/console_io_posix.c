@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "console/console_impl.h"
+#include "port/port_fd_posix.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,24 +24,8 @@
 int console_io_wake_open(console_wake_t *wake)
 {
     int fds[2];
-#ifdef HAVE_PIPE2
-    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
+    if (port_fd_pipe_nonblock_cloexec(fds) != 0)
         return -1;
-#else
-    if (pipe(fds) != 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        int fl = fcntl(fds[i], F_GETFL);
-        if (fl < 0 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) != 0 ||
-            fcntl(fds[i], F_SETFD, FD_CLOEXEC) != 0) {
-            int e = errno;
-            close(fds[0]);
-            close(fds[1]);
-            errno = e;
-            return -1;
-        }
-    }
-#endif
     wake->rd = fds[0];
     wake->wr = fds[1];
     return 0;

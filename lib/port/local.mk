@@ -12,7 +12,8 @@ lib_port_libport_a_SOURCES += \
 	lib/port/port_clock_posix.c \
 	lib/port/port_sync_posix.c \
 	lib/port/port_thread_posix.c \
-	lib/port/port_random_posix.c
+	lib/port/port_random_posix.c \
+	lib/port/port_fd_posix.h
 endif
 if PLATFORM_WIN32
 lib_port_libport_a_SOURCES += \
